@@ -1,0 +1,154 @@
+package codec
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// Code is a JSON-RPC 2.0 error code. The specification reserves -32768 to
+// -32000; codes outside that range are free for applications.
+type Code int
+
+// The error codes the JSON-RPC 2.0 specification defines (section 5.1).
+const (
+	CodeParseError     Code = -32700 // invalid JSON was received
+	CodeInvalidRequest Code = -32600 // the JSON sent is not a valid Request object
+	CodeMethodNotFound Code = -32601 // the method does not exist or is not available
+	CodeInvalidParams  Code = -32602 // invalid method parameter(s)
+	CodeInternalError  Code = -32603 // internal JSON-RPC error
+
+	// CodeServerErrorMin and CodeServerErrorMax bound the range the
+	// specification reserves for implementation-defined server errors.
+	CodeServerErrorMin Code = -32099
+	CodeServerErrorMax Code = -32000
+)
+
+// IsServerError reports whether c lies in the implementation-defined
+// server-error range, -32099 to -32000.
+func (c Code) IsServerError() bool { return c >= CodeServerErrorMin && c <= CodeServerErrorMax }
+
+// IsReserved reports whether c lies in the range the specification reserves
+// for itself, -32768 to -32000.
+func (c Code) IsReserved() bool { return c >= -32768 && c <= -32000 }
+
+// String returns the specification's message for the standard codes,
+// "Server error" for the server range and "error N" otherwise.
+func (c Code) String() string {
+	switch c {
+	case CodeParseError:
+		return "Parse error"
+	case CodeInvalidRequest:
+		return "Invalid Request"
+	case CodeMethodNotFound:
+		return "Method not found"
+	case CodeInvalidParams:
+		return "Invalid params"
+	case CodeInternalError:
+		return "Internal error"
+	}
+	if c.IsServerError() {
+		return "Server error"
+	}
+	return "error " + strconv.Itoa(int(c))
+}
+
+// Error is a JSON-RPC error object. A handler returns one (or an error that
+// wraps one) to choose the code, message and data of its answer.
+//
+// Error values are immutable once shared: the prebuilt ones below are used
+// by every goroutine. It is safe for concurrent use as long as nobody
+// modifies it.
+type Error struct {
+	Code    Code
+	Message string
+	// Data is raw JSON carried in the error's "data" member; empty means
+	// no data member. It must be valid JSON; the engine checks it and
+	// drops it otherwise.
+	Data json.RawMessage
+}
+
+// Prebuilt errors for the standard codes, so that answering with one of
+// them allocates nothing. Do not modify them; use NewError or WithData to
+// get a modified copy.
+var (
+	ErrParse          = &Error{Code: CodeParseError, Message: "Parse error"}
+	ErrInvalidRequest = &Error{Code: CodeInvalidRequest, Message: "Invalid Request"}
+	ErrMethodNotFound = &Error{Code: CodeMethodNotFound, Message: "Method not found"}
+	ErrInvalidParams  = &Error{Code: CodeInvalidParams, Message: "Invalid params"}
+	ErrInternal       = &Error{Code: CodeInternalError, Message: "Internal error"}
+)
+
+// NewError returns an error with the given code and message. An empty
+// message is replaced by code.String(). It allocates one Error.
+func NewError(code Code, message string) *Error {
+	if message == "" {
+		message = code.String()
+	}
+	return &Error{Code: code, Message: message}
+}
+
+// WithData returns a copy of e whose data member is the JSON string s.
+// It allocates the copy and the encoded string.
+func (e *Error) WithData(s string) *Error {
+	c := *e
+	c.Data = AppendString(nil, s)
+	return &c
+}
+
+// WithRawData returns a copy of e whose data member is the raw JSON raw,
+// which must be valid JSON. It allocates the copy; raw is not copied.
+func (e *Error) WithRawData(raw []byte) *Error {
+	c := *e
+	c.Data = raw
+	return &c
+}
+
+// Error implements the error interface: "codec: jsonrpc error CODE: MESSAGE".
+func (e *Error) Error() string {
+	return "codec: jsonrpc error " + strconv.Itoa(int(e.Code)) + ": " + e.Message
+}
+
+// Is reports whether target is an *Error with the same code, so that
+// errors.Is(err, codec.ErrMethodNotFound) matches any -32601 error.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// SyntaxError describes invalid JSON: what is wrong and the byte offset
+// where the parser noticed it, as encoding/json.SyntaxError does.
+type SyntaxError struct {
+	msg  string // a constant: never allocated on the error path
+	char byte   // the offending byte, when hasChar
+	// Offset is the number of bytes read before the error: the index of
+	// the offending byte, or the input length for a truncated input.
+	Offset  int
+	hasChar bool
+}
+
+// Error returns "codec: " followed by the message and the offset.
+func (e *SyntaxError) Error() string {
+	b := append([]byte("codec: "), e.AppendMessage(nil)...)
+	b = append(b, " at offset "...)
+	return string(strconv.AppendInt(b, int64(e.Offset), 10))
+}
+
+// AppendMessage appends the message, in encoding/json's words, to dst and
+// returns the extended dst.
+func (e *SyntaxError) AppendMessage(dst []byte) []byte {
+	if !e.hasChar {
+		return append(dst, e.msg...)
+	}
+	dst = append(dst, "invalid character "...)
+	dst = appendQuotedChar(dst, e.char)
+	return append(append(dst, ' '), e.msg...)
+}
+
+// appendQuotedChar appends c quoted: 'x' when printable, '\xNN' otherwise.
+func appendQuotedChar(dst []byte, c byte) []byte {
+	if c >= 0x20 && c < 0x7f {
+		return append(dst, '\'', c, '\'')
+	}
+	const hex = "0123456789abcdef"
+	return append(dst, '\'', '\\', 'x', hex[c>>4], hex[c&15], '\'')
+}

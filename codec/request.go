@@ -1,0 +1,352 @@
+package codec
+
+import (
+	"sync"
+	"unicode/utf8"
+)
+
+// Version says which protocol a request's "jsonrpc" member names.
+type Version uint8
+
+const (
+	// VersionNone: the request has no "jsonrpc" member (JSON-RPC 1.0 form).
+	VersionNone Version = iota
+	// Version2: "jsonrpc" is exactly "2.0".
+	Version2
+	// VersionOther: "jsonrpc" is present with any other value.
+	VersionOther
+)
+
+// Reasons a batch item is not a valid Request object (see Request.Invalid).
+const (
+	InvalidNotObject     = "request must be an object"
+	InvalidMethodMissing = "method is missing"
+	InvalidMethodType    = "method must be a string"
+	InvalidParamsType    = "params must be an array or an object"
+	InvalidIDType        = "id must be a string, a number or null"
+	InvalidVersion       = `jsonrpc must be "2.0"`
+	InvalidEmptyBatch    = "batch is empty"
+)
+
+// Request is one item of a parsed body: a JSON-RPC request or the reason it
+// is not one.
+//
+// Method, ID and Params are sub-slices of the parsed body (Method is a copy
+// only when the name contains escapes). They are valid until the Batch is
+// released or parses again. Copy them to keep them. They are capped, so
+// appending to them never writes into the body.
+type Request struct {
+	// Method is the method name, unescaped.
+	Method []byte
+	// ID is the raw JSON id: a string with its quotes, a number or null.
+	// It is nil when the request has no id member: a notification.
+	ID []byte
+	// Params is the raw JSON array or object, or nil when params are
+	// absent or null.
+	Params []byte
+	// Version is what the "jsonrpc" member says.
+	Version Version
+	// Invalid is empty for a well-formed request, and otherwise one of the
+	// Invalid* constants, saying why the item is not a Request object.
+	// ID is still set when the item had a valid id.
+	Invalid string
+
+	methodOff, methodLen int // the name's place in Batch.scratch when escaped
+	methodEscaped        bool
+}
+
+// IsNotification reports whether r is a well-formed request without an id,
+// which the server must not answer. An invalid item is always answered.
+func (r *Request) IsNotification() bool { return r.ID == nil && r.Invalid == "" }
+
+// Batch is the parsed form of a request body: one request, or the items of
+// a batch. Acquire one with AcquireBatch and give it back with ReleaseBatch.
+//
+// A Batch is not safe for concurrent use. It must not be copied.
+type Batch struct {
+	noCopy noCopy //nolint:unused
+
+	// Requests holds the parsed items in body order. For a body that is a
+	// single request it has one element.
+	Requests []Request
+	// IsArray reports whether the body was an array (a batch), in which
+	// case the answer is an array too.
+	IsArray bool
+
+	scratch []byte // unescaped method names
+	scan    scanner
+}
+
+// Pool caps: a batch that held more than this is dropped, not pooled, so
+// one huge request does not pin its memory forever.
+const (
+	maxPooledRequests = 1024
+	maxPooledScratch  = 64 << 10
+)
+
+var batchPool = sync.Pool{New: func() any { return new(Batch) }}
+
+// AcquireBatch returns an empty Batch from a pool. It allocates only when
+// the pool is empty.
+func AcquireBatch() *Batch { return batchPool.Get().(*Batch) }
+
+// ReleaseBatch resets b and returns it to the pool. b and every slice taken
+// from its Requests must not be used after the call.
+func ReleaseBatch(b *Batch) {
+	b.Reset()
+	if cap(b.Requests) > maxPooledRequests || cap(b.scratch) > maxPooledScratch {
+		return
+	}
+	batchPool.Put(b)
+}
+
+// Reset empties b, dropping its references to the last body.
+func (b *Batch) Reset() {
+	clear(b.Requests)
+	b.Requests = b.Requests[:0]
+	b.scratch = b.scratch[:0]
+	b.IsArray = false
+	b.scan.data = nil
+}
+
+// Parse parses body, a JSON-RPC request or batch, into b in a single
+// forward pass that also validates the whole body as strict JSON: it
+// rejects exactly what encoding/json.Valid rejects.
+//
+// A body that is not valid JSON yields a *SyntaxError (answer it with
+// AppendParseError). A body that is valid JSON but not a request yields
+// items whose Invalid field says why (answer each with -32600); an empty
+// array yields one such item. Parse allocates nothing once b has held a
+// batch of the same size. The returned error is valid until b is
+// released or parses again.
+func (b *Batch) Parse(body []byte) error {
+	b.Reset()
+	s := &b.scan
+	s.data = body
+	i := skipSpace(body, 0)
+	if i < len(body) && body[i] == '[' {
+		b.IsArray = true
+		i = skipSpace(body, i+1)
+		if i < len(body) && body[i] == ']' {
+			i++
+			b.Requests = append(b.Requests, Request{Invalid: InvalidEmptyBatch})
+		} else {
+			for {
+				if i = b.item(i, 1); i < 0 {
+					return b.fail()
+				}
+				i = skipSpace(body, i)
+				if i < len(body) && body[i] == ',' {
+					i = skipSpace(body, i+1)
+					continue
+				}
+				if i < len(body) && body[i] == ']' {
+					i++
+					break
+				}
+				s.failChar(i, msgAfterArrValue)
+				return b.fail()
+			}
+		}
+	} else if i = b.item(i, 0); i < 0 {
+		return b.fail()
+	}
+	if i = skipSpace(body, i); i < len(body) {
+		s.failChar(i, msgAfterTopValue)
+		return b.fail()
+	}
+	for k := range b.Requests {
+		if r := &b.Requests[k]; r.methodEscaped {
+			r.Method = b.scratch[r.methodOff : r.methodOff+r.methodLen : r.methodOff+r.methodLen]
+		}
+	}
+	return nil
+}
+
+func (b *Batch) fail() error {
+	clear(b.Requests)
+	b.Requests = b.Requests[:0]
+	return &b.scan.err
+}
+
+// item parses the batch element or single request at i.
+func (b *Batch) item(i, depth int) int {
+	if i < len(b.scan.data) && b.scan.data[i] == '{' {
+		return b.object(i, depth)
+	}
+	if i = b.scan.value(i, depth); i >= 0 {
+		b.Requests = append(b.Requests, Request{Invalid: InvalidNotObject})
+	}
+	return i
+}
+
+// The members of a request object that the codec looks at.
+const (
+	memberOther = iota
+	memberJSONRPC
+	memberMethod
+	memberParams
+	memberID
+)
+
+// object parses the request object at data[i] == '{'.
+func (b *Batch) object(i, depth int) int {
+	s := &b.scan
+	data := s.data
+	var version, method, params, id []byte
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		i++
+	} else {
+		for {
+			if i >= len(data) || data[i] != '"' {
+				return s.failChar(i, msgBeginKey)
+			}
+			keyStart := i + 1
+			if i = s.str(i); i < 0 {
+				return i
+			}
+			key := data[keyStart : i-1]
+			i = skipSpace(data, i)
+			if i >= len(data) || data[i] != ':' {
+				return s.failChar(i, msgAfterKey)
+			}
+			valStart := skipSpace(data, i+1)
+			if i = s.value(valStart, depth+1); i < 0 {
+				return i
+			}
+			val := data[valStart:i:i]
+			// Duplicate members: the last one wins, as in encoding/json.
+			switch memberOf(key) {
+			case memberJSONRPC:
+				version = val
+			case memberMethod:
+				method = val
+			case memberParams:
+				params = val
+			case memberID:
+				id = val
+			}
+			i = skipSpace(data, i)
+			if i < len(data) && data[i] == ',' {
+				i = skipSpace(data, i+1)
+				continue
+			}
+			if i < len(data) && data[i] == '}' {
+				i++
+				break
+			}
+			return s.failChar(i, msgAfterObjValue)
+		}
+	}
+	b.Requests = append(b.Requests, Request{})
+	b.fill(&b.Requests[len(b.Requests)-1], version, method, params, id)
+	return i
+}
+
+// fill classifies the members of a request object into r.
+func (b *Batch) fill(r *Request, version, method, params, id []byte) {
+	switch {
+	case version == nil:
+		r.Version = VersionNone
+	case stringEquals(version, "2.0"):
+		r.Version = Version2
+	default:
+		r.Version = VersionOther
+	}
+	if id != nil {
+		switch c := id[0]; {
+		case c == '"' || c == '-' || isDigit(c) || c == 'n':
+			r.ID = id
+		default:
+			r.Invalid = InvalidIDType
+		}
+	}
+	if params != nil {
+		switch params[0] {
+		case '[', '{':
+			r.Params = params
+		case 'n':
+			// "params": null is read as absent: several Go and JavaScript
+			// clients send it for a method without parameters.
+		default:
+			r.setInvalid(InvalidParamsType)
+		}
+	}
+	switch {
+	case method == nil:
+		r.setInvalid(InvalidMethodMissing)
+	case method[0] != '"':
+		r.setInvalid(InvalidMethodType)
+	default:
+		raw := method[1 : len(method)-1 : len(method)-1]
+		if !needsUnescape(raw) {
+			r.Method = raw
+			break
+		}
+		r.methodOff = len(b.scratch)
+		b.scratch = AppendUnescaped(b.scratch, raw)
+		r.methodLen = len(b.scratch) - r.methodOff
+		r.methodEscaped = true
+	}
+}
+
+func (r *Request) setInvalid(reason string) {
+	if r.Invalid == "" {
+		r.Invalid = reason
+	}
+}
+
+// memberOf names the request member whose raw key (without quotes) is key.
+func memberOf(key []byte) int {
+	if needsUnescape(key) {
+		if len(key) > 64 { // "\u006a\u0073..." spells a 7-letter key in at most 42 bytes
+			return memberOther
+		}
+		var buf [64]byte
+		key = AppendUnescaped(buf[:0], key)
+	}
+	// The compiler turns switch string(b) into comparisons without a copy.
+	switch string(key) {
+	case "jsonrpc":
+		return memberJSONRPC
+	case "method":
+		return memberMethod
+	case "params":
+		return memberParams
+	case "id":
+		return memberID
+	}
+	return memberOther
+}
+
+// stringEquals reports whether the raw JSON value v is a string equal to s.
+func stringEquals(v []byte, s string) bool {
+	if len(v) < 2 || v[0] != '"' {
+		return false
+	}
+	raw := v[1 : len(v)-1]
+	if !needsUnescape(raw) {
+		return string(raw) == s
+	}
+	if len(raw) > 64 {
+		return false
+	}
+	var buf [64]byte
+	return string(AppendUnescaped(buf[:0], raw)) == s
+}
+
+// needsUnescape reports whether the raw string contents differ from their
+// decoded form: they hold an escape or invalid UTF-8.
+func needsUnescape(raw []byte) bool {
+	ascii := true
+	for _, c := range raw {
+		if c == '\\' {
+			return true
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
+		}
+	}
+	return !ascii && !utf8.Valid(raw)
+}

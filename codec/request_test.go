@@ -1,0 +1,141 @@
+package codec
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+type wantReq struct {
+	method, id, params string // "" means nil
+	version                    Version
+	invalid                    string
+}
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		isArray bool
+		want    []wantReq
+	}{
+		{"positional", `{"jsonrpc": "2.0", "method": "subtract", "params": [42, 23], "id": 1}`, false,
+			[]wantReq{{method: "subtract", id: "1", params: "[42, 23]", version: Version2}}},
+		{"named", `{"jsonrpc":"2.0","method":"subtract","params":{"subtrahend":23,"minuend":42},"id":3}`, false,
+			[]wantReq{{method: "subtract", id: "3", params: `{"subtrahend":23,"minuend":42}`, version: Version2}}},
+		{"notification", `{"jsonrpc": "2.0", "method": "update", "params": [1,2,3,4,5]}`, false,
+			[]wantReq{{method: "update", params: "[1,2,3,4,5]", version: Version2}}},
+		{"null id is a call", `{"jsonrpc":"2.0","method":"m","id":null}`, false,
+			[]wantReq{{method: "m", id: "null", version: Version2}}},
+		{"ids byte for byte", `{"jsonrpc":"2.0","method":"m","id":"a\"\u00e9b"}`, false,
+			[]wantReq{{method: "m", id: `"a\"\u00e9b"`, version: Version2}}},
+		{"big id", `{"jsonrpc":"2.0","method":"m","id":123456789012345678901234567890.5e-3}`, false,
+			[]wantReq{{method: "m", id: "123456789012345678901234567890.5e-3", version: Version2}}},
+		{"escaped method and keys", `{"\u006aSONRPC":1,"jsonr\u0070c":"2\u002e0","m\u0065thod":"a\u002fb\ud800","id":7}`, false,
+			[]wantReq{{method: "a/b\uFFFD", id: "7", version: Version2}}},
+		{"last member wins", `{"jsonrpc":"2.0","method":"a","method":"b","id":1,"id":2}`, false,
+			[]wantReq{{method: "b", id: "2", version: Version2}}},
+		{"null params are absent", `{"jsonrpc":"2.0","method":"m","params":null,"id":1}`, false,
+			[]wantReq{{method: "m", id: "1", version: Version2}}},
+		{"1.0 request", `{"method":"m","params":[],"id":1}`, false,
+			[]wantReq{{method: "m", id: "1", params: "[]", version: VersionNone}}},
+		{"other version", `{"jsonrpc":"1.0","method":"m","id":1}`, false,
+			[]wantReq{{method: "m", id: "1", version: VersionOther}}},
+		{"method not a string", `{"jsonrpc": "2.0", "method": 1, "params": "bar"}`, false,
+			[]wantReq{{version: Version2, invalid: InvalidParamsType}}},
+		{"method missing", `{"jsonrpc":"2.0","id":1}`, false,
+			[]wantReq{{id: "1", version: Version2, invalid: InvalidMethodMissing}}},
+		{"bad method type", `{"jsonrpc":"2.0","method":["m"],"id":1}`, false,
+			[]wantReq{{id: "1", version: Version2, invalid: InvalidMethodType}}},
+		{"object id", `{"jsonrpc":"2.0","method":"m","id":{}}`, false,
+			[]wantReq{{method: "m", version: Version2, invalid: InvalidIDType}}},
+		{"bool id", `{"jsonrpc":"2.0","method":"m","id":true}`, false,
+			[]wantReq{{method: "m", version: Version2, invalid: InvalidIDType}}},
+		{"array id", `{"jsonrpc":"2.0","method":"m","id":[1]}`, false,
+			[]wantReq{{method: "m", version: Version2, invalid: InvalidIDType}}},
+		{"scalar params", `{"jsonrpc":"2.0","method":"m","params":"x","id":1}`, false,
+			[]wantReq{{method: "m", id: "1", version: Version2, invalid: InvalidParamsType}}},
+		{"scalar body", `42`, false, []wantReq{{invalid: InvalidNotObject}}},
+		{"empty batch", `[]`, true, []wantReq{{invalid: InvalidEmptyBatch}}},
+		{"batch of scalars", `[1,2,3]`, true,
+			[]wantReq{{invalid: InvalidNotObject}, {invalid: InvalidNotObject}, {invalid: InvalidNotObject}}},
+		{"mixed batch", `[{"jsonrpc":"2.0","method":"a","id":1}, {"foo":"boo"}, {"jsonrpc":"2.0","method":"b"}]`, true,
+			[]wantReq{{method: "a", id: "1", version: Version2}, {invalid: InvalidMethodMissing}, {method: "b", version: Version2}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := AcquireBatch()
+			defer ReleaseBatch(b)
+			if err := b.Parse([]byte(tt.in)); err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if b.IsArray != tt.isArray {
+				t.Errorf("IsArray = %v, want %v", b.IsArray, tt.isArray)
+			}
+			if len(b.Requests) != len(tt.want) {
+				t.Fatalf("got %d requests, want %d", len(b.Requests), len(tt.want))
+			}
+			for i, w := range tt.want {
+				r := &b.Requests[i]
+				check := func(what string, got []byte, want string) {
+					if (got == nil) != (want == "") || string(got) != want {
+						t.Errorf("request %d: %s = %q (nil %v), want %q", i, what, got, got == nil, want)
+					}
+				}
+				check("Method", r.Method, w.method)
+				check("ID", r.ID, w.id)
+				check("Params", r.Params, w.params)
+				if r.Version != w.version || r.Invalid != w.invalid {
+					t.Errorf("request %d: version %d invalid %q, want %d %q", i, r.Version, r.Invalid, w.version, w.invalid)
+				}
+			}
+		})
+	}
+}
+
+// TestParseSubslices pins the zero-copy contract: unescaped fields point
+// into the body, and they are capped so appends cannot write into it.
+func TestParseSubslices(t *testing.T) {
+	body := []byte(`{"jsonrpc":"2.0","method":"echo","params":["x"],"id":1}`)
+	b := AcquireBatch()
+	defer ReleaseBatch(b)
+	if err := b.Parse(body); err != nil {
+		t.Fatal(err)
+	}
+	r := &b.Requests[0]
+	for _, f := range [][]byte{r.Method, r.Params, r.ID} {
+		if cap(f) != len(f) {
+			t.Errorf("field %q has spare capacity %d", f, cap(f)-len(f))
+		}
+		if &f[0] != &body[strings.Index(string(body), string(f))] {
+			t.Errorf("field %q is a copy, want a sub-slice of the body", f)
+		}
+	}
+}
+
+// TestParseAgreesWithEncodingJSON checks extracted members against what
+// encoding/json decodes from the same bytes.
+func TestParseAgreesWithEncodingJSON(t *testing.T) {
+	for _, in := range []string{
+		`{"jsonrpc":"2.0","method":"a\u00e9\ud83d\ude00","params":{"x":[1,"\\"]},"id":"q\"x"}`,
+		`{"id":-0.5e+7,"method":"\t","jsonrpc":"2.0","params":[]}`,
+	} {
+		var std struct {
+			Method string          `json:"method"`
+			ID     json.RawMessage `json:"id"`
+			Params json.RawMessage `json:"params"`
+		}
+		if err := json.Unmarshal([]byte(in), &std); err != nil {
+			t.Fatal(err)
+		}
+		b := AcquireBatch()
+		if err := b.Parse([]byte(in)); err != nil {
+			t.Fatal(err)
+		}
+		r := b.Requests[0]
+		if string(r.Method) != std.Method || string(r.ID) != string(std.ID) || string(r.Params) != string(std.Params) {
+			t.Errorf("%s: got %q %s %s, encoding/json %q %s %s", in, r.Method, r.ID, r.Params, std.Method, std.ID, std.Params)
+		}
+		ReleaseBatch(b)
+	}
+}

@@ -1,0 +1,112 @@
+package codec
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// differentialCorpus holds valid and invalid documents, with the nasty
+// ones: truncations, bad escapes, lone surrogates, deep nesting, huge
+// numbers and invalid UTF-8.
+func differentialCorpus() []string {
+	docs := []string{
+		``, ` `, `null`, `true`, `false`, `nul`, `tru`, `fals`, `nulll`, `True`, `NULL`,
+		`0`, `-0`, `01`, `-01`, `1.`, `.1`, `1.5`, `-1.5e10`, `1e`, `1e+`, `1e-5`, `1E5`, `+1`, `-`, `--1`,
+		`1.0e+`, `0x10`, `Infinity`, `NaN`, `1 2`, `18446744073709551615`, `123456789012345678901234567890`,
+		strings.Repeat("9", 100000), "1." + strings.Repeat("0", 1000), `1e999999999`,
+		`""`, `"`, `"abc`, `"\"`, `"\\"`, `"\u"`, `"\u12"`, `"\u12g4"`, `"\uD800"`, `"\uDC00\uD800"`,
+		`"\uD83D\uDE00"`, `"\x"`, `"\'"`, `"\/"`, `"\b\f\n\r\t"`, "\"\t\"", "\"\n\"", "\"\x00\"", "\"\x1f\"", "\"\x7f\"",
+		"\"\xff\"", "\"\xc3\x28\"", "\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"héllo\"", "\"\xe2\x80\xa8\"",
+		"\xff", "\x00", "\"a\"\x00", " \t\r\n1\n", "\v1", "\f1", "\u00a01",
+		`[]`, `[`, `]`, `[1`, `[1,`, `[1,]`, `[,1]`, `[1 2]`, `[1,2]`, `[[[]]]`, `[[[]]`, `[{}]`, `[{]`,
+		`{}`, `{`, `}`, `{"a"}`, `{"a":}`, `{"a":1,}`, `{"a":1`, `{a:1}`, `{'a':1}`, `{"a":1 "b":2}`, `{"a" 1}`,
+		`{"a":1}x`, `{"a":[1,{"b":null}]}`, `{"\u0061":1}`, `{1:1}`, `{"a":1}}`, `{"a":1}]`,
+		`{"jsonrpc":"2.0","method":"sum","params":[1,2,4],"id":"1"}`,
+		`{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]`,
+		`[{"jsonrpc": "2.0", "method": "sum", "params": [1,2,4], "id": "1"},{"jsonrpc": "2.0", "method"]`,
+		"[1,2,3]", "[\n]", "[ 1 , 2 ]", "{ \"a\" : 1 }",
+	}
+	// Nesting around encoding/json's limit of 10000, and far past it.
+	for _, n := range []int{9999, 10000, 10001, 100000} {
+		docs = append(docs, strings.Repeat("[", n)+strings.Repeat("]", n))
+		docs = append(docs, strings.Repeat(`{"a":`, n)+"1"+strings.Repeat("}", n))
+		docs = append(docs, strings.Repeat("[", n)) // truncated
+	}
+	// Every truncation of a valid request.
+	full := `{"jsonrpc":"2.0","method":"e\u0063ho","params":{"s":"\ud83d\ude00 x","n":[-1.5e3,true,null]},"id":"x"}`
+	for i := range len(full) {
+		docs = append(docs, full[:i])
+	}
+	// Long strings that cross the 8-byte fast path at every alignment.
+	for n := range 20 {
+		docs = append(docs, `"`+strings.Repeat("a", n)+`"`, `"`+strings.Repeat("a", n)+"\x01\"",
+			`"`+strings.Repeat("a", n)+`\"`+`"`, `"`+strings.Repeat("a", n))
+	}
+	return docs
+}
+
+func TestValidMatchesEncodingJSON(t *testing.T) {
+	for _, doc := range differentialCorpus() {
+		want := json.Valid([]byte(doc))
+		if got := Valid([]byte(doc)); got != want {
+			t.Errorf("Valid(%.60q) = %v, encoding/json says %v", doc, got, want)
+		}
+		b := AcquireBatch()
+		err := b.Parse([]byte(doc))
+		if (err == nil) != want {
+			t.Errorf("Parse(%.60q) error = %v, encoding/json.Valid = %v", doc, err, want)
+		}
+		ReleaseBatch(b)
+	}
+}
+
+func TestSyntaxErrorOffsets(t *testing.T) {
+	tests := []struct {
+		in     string
+		offset int
+		msg    string
+	}{
+		{``, 0, "codec: unexpected end of JSON input at offset 0"},
+		{`{"a":1,}`, 7, `codec: invalid character '}' looking for beginning of object key string at offset 7`},
+		{`[1 2]`, 3, `codec: invalid character '2' after array element at offset 3`},
+		{`{"a" 1}`, 5, `codec: invalid character '1' after object key at offset 5`},
+		{"\"a\x00\"", 2, `codec: invalid character '\x00' in string literal at offset 2`},
+		{`01`, 1, `codec: invalid character '1' after top-level value at offset 1`},
+		{`"\x"`, 2, `codec: invalid character 'x' in string escape code at offset 2`},
+		{`[1,2`, 4, `codec: unexpected end of JSON input at offset 4`},
+		{strings.Repeat("[", 10001), 10000, `codec: exceeded max depth at offset 10000`},
+	}
+	for _, tt := range tests {
+		b := AcquireBatch()
+		err := b.Parse([]byte(tt.in))
+		se, ok := err.(*SyntaxError)
+		if !ok {
+			t.Fatalf("Parse(%.40q) = %v, want a *SyntaxError", tt.in, err)
+		}
+		if se.Offset != tt.offset || se.Error() != tt.msg {
+			t.Errorf("Parse(%.40q): offset %d %q, want %d %q", tt.in, se.Offset, se.Error(), tt.offset, tt.msg)
+		}
+		ReleaseBatch(b)
+	}
+}
+
+func TestHasSpecial(t *testing.T) {
+	for c := range 256 {
+		for pos := range 8 {
+			var w [8]byte
+			for k := range w {
+				w[k] = 'a'
+			}
+			w[pos] = byte(c)
+			word := uint64(0)
+			for k := 7; k >= 0; k-- {
+				word = word<<8 | uint64(w[k])
+			}
+			want := c == '"' || c == '\\' || c < 0x20
+			if got := hasSpecial(word); got != want {
+				t.Fatalf("hasSpecial with byte %#x at %d = %v, want %v", c, pos, got, want)
+			}
+		}
+	}
+}
