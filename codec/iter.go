@@ -1,0 +1,139 @@
+package codec
+
+import "encoding/binary"
+
+// Iter walks the elements of a JSON array or the members of a JSON object
+// that has already been validated (such as Request.Params), without
+// validating again:
+//
+//	it := codec.Iterate(params)
+//	for it.Next() {
+//		use(it.Key(), it.Value())
+//	}
+//
+// It allocates nothing. Key and Value are sub-slices of the container,
+// valid as long as it is. Feeding it JSON that was not validated gives
+// unspecified results but never panics. An Iter is not safe for concurrent
+// use.
+type Iter struct {
+	data       []byte
+	i          int
+	key, value []byte
+	object     bool
+	n          int
+}
+
+// Iterate returns an Iter over container, a validated JSON array or
+// object. Any other value yields no elements.
+func Iterate(container []byte) Iter {
+	it := Iter{data: container, i: len(container)}
+	if len(container) >= 2 && (container[0] == '[' || container[0] == '{') {
+		it.object = container[0] == '{'
+		it.i = 1
+	}
+	return it
+}
+
+// IsObject reports whether the container is an object.
+func (it *Iter) IsObject() bool { return it.object }
+
+// Next advances to the next element or member and reports whether there is
+// one.
+func (it *Iter) Next() bool {
+	data := it.data
+	i := skipSpace(data, it.i)
+	if i < len(data) && data[i] == ',' {
+		i = skipSpace(data, i+1)
+	}
+	if i >= len(data) || data[i] == ']' || data[i] == '}' {
+		it.i = len(data)
+		it.key, it.value = nil, nil
+		return false
+	}
+	if it.object {
+		end := skipValidString(data, i)
+		it.key = data[i+1 : end-1 : end-1]
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // the colon
+	}
+	end := skipValidValue(data, i)
+	it.value = data[i:end:end]
+	it.i = end
+	it.n++
+	return true
+}
+
+// Key returns the current member's raw key, without quotes and with any
+// escapes left in (see AppendUnescaped). It is nil for arrays.
+func (it *Iter) Key() []byte { return it.key }
+
+// Value returns the current element's or member's raw JSON.
+func (it *Iter) Value() []byte { return it.value }
+
+// Index returns the 0-based position of the current element or member.
+func (it *Iter) Index() int { return it.n - 1 }
+
+// skipValidString returns the index after the validated string at data[i].
+func skipValidString(data []byte, i int) int {
+	i++
+	for i < len(data) {
+		for i+8 <= len(data) && !hasQuoteOrBackslash(binary.LittleEndian.Uint64(data[i:])) {
+			i += 8
+		}
+		if i >= len(data) {
+			break
+		}
+		switch data[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return len(data)
+}
+
+func hasQuoteOrBackslash(w uint64) bool {
+	q := w ^ (lsb * '"')
+	b := w ^ (lsb * '\\')
+	return ((q-lsb)&^q|(b-lsb)&^b)&msb != 0
+}
+
+// skipValidValue returns the index after the validated value at data[i].
+func skipValidValue(data []byte, i int) int {
+	if i >= len(data) {
+		return i
+	}
+	switch data[i] {
+	case '"':
+		return skipValidString(data, i)
+	case '{', '[':
+		depth := 0
+		for i < len(data) {
+			switch data[i] {
+			case '"':
+				i = skipValidString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(data) {
+		switch data[i] {
+		case ',', ']', '}', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
+}

@@ -1,0 +1,35 @@
+package codec
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestIter(t *testing.T) {
+	tests := []struct {
+		in         string
+		keys, vals []string
+	}{
+		{`[]`, nil, nil},
+		{`{ }`, nil, nil},
+		{`[1, "a\"]", [2,[3]] ,{"x":"}"},null,-1.5e3]`, nil, []string{`1`, `"a\"]"`, `[2,[3]]`, `{"x":"}"}`, `null`, `-1.5e3`}},
+		{`{ "a" : 1 , "b\"c":{"d":[]}, "e":"` + "xxxxxxxxxxxxxxxxxxxxxxxxxx" + `" } `, []string{"a", `b\"c`, "e"}, []string{"1", `{"d":[]}`, `"xxxxxxxxxxxxxxxxxxxxxxxxxx"`}},
+		{`"scalar"`, nil, nil},
+	}
+	for _, tt := range tests {
+		var keys, vals []string
+		it := Iterate([]byte(tt.in))
+		for it.Next() {
+			if it.IsObject() {
+				keys = append(keys, string(it.Key()))
+			}
+			vals = append(vals, string(it.Value()))
+			if it.Index() != len(vals)-1 {
+				t.Errorf("%s: Index() = %d, want %d", tt.in, it.Index(), len(vals)-1)
+			}
+		}
+		if !reflect.DeepEqual(keys, tt.keys) || !reflect.DeepEqual(vals, tt.vals) {
+			t.Errorf("Iterate(%s): keys %q values %q, want %q %q", tt.in, keys, vals, tt.keys, tt.vals)
+		}
+	}
+}

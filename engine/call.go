@@ -1,0 +1,127 @@
+package engine
+
+import (
+	"context"
+	"sync"
+
+	"github.com/goccy/go-json"
+	"github.com/jetrpc/jetrpc/codec"
+)
+
+// Handler is the raw form of a method: it reads the call's raw params and
+// sets its result. Returning a *codec.Error (or an error wrapping one)
+// answers with that error; any other error answers -32603.
+type Handler func(c *Call) error
+
+// Call is one request being handled, given to a raw Handler.
+//
+// A Call and every slice it returns are valid until the Handler returns.
+// Copy them to keep them. A Call is not safe for concurrent use.
+type Call struct {
+	engine      *Engine
+	ctx         context.Context
+	req         *codec.Request
+	out         []byte // the answer being built, result prefix included
+	resultStart int
+}
+
+func (c *Call) reset() {
+	c.ctx, c.req, c.out = nil, nil, nil
+}
+
+// Context returns the context of the call: the one given to Handle.
+func (c *Call) Context() context.Context { return c.ctx }
+
+// Method returns the method name.
+// The returned slice is valid until the Handler returns. Copy it to keep it.
+func (c *Call) Method() []byte { return c.req.Method }
+
+// ID returns the raw JSON id, or nil for a notification.
+// The returned slice is valid until the Handler returns. Copy it to keep it.
+func (c *Call) ID() []byte { return c.req.ID }
+
+// IsNotification reports whether no answer will be sent for this call.
+func (c *Call) IsNotification() bool { return c.req.IsNotification() }
+
+// Params returns the raw JSON params: an array, an object, or nil when the
+// request had none.
+// The returned slice is valid until the Handler returns. Copy it to keep it.
+func (c *Call) Params() []byte { return c.req.Params }
+
+// errResultSet answers a handler that sets its result twice.
+var errResultSet = codec.NewError(codec.CodeInternalError, "result set twice")
+
+// errInvalidResult answers a handler whose raw result is not valid JSON.
+var errInvalidResult = codec.NewError(codec.CodeInternalError, "result is not valid JSON")
+
+// ResultRaw sets the result to raw, which must be one valid JSON value; it
+// is checked (a single pass, no allocation) and copied.
+func (c *Call) ResultRaw(raw []byte) error {
+	if len(c.out) != c.resultStart {
+		return errResultSet
+	}
+	if !codec.Valid(raw) {
+		return errInvalidResult
+	}
+	c.out = append(c.out, raw...)
+	return nil
+}
+
+// ResultString sets the result to the JSON string s. It allocates nothing
+// once the answer buffer has grown.
+func (c *Call) ResultString(s string) error {
+	if len(c.out) != c.resultStart {
+		return errResultSet
+	}
+	c.out = codec.AppendString(c.out, s)
+	return nil
+}
+
+// Result sets the result to the go-json encoding of v, without HTML
+// escaping. It allocates what go-json needs for v (nothing for a pointer
+// to a struct of plain fields); passing a non-pointer value costs an
+// allocation for the interface conversion.
+func (c *Call) Result(v any) error {
+	if len(c.out) != c.resultStart {
+		return errResultSet
+	}
+	out, err := appendJSON(c.out, v)
+	if err != nil {
+		return codec.ErrInternal.WithData(err.Error())
+	}
+	c.out = out
+	return nil
+}
+
+// jsonSink is an io.Writer appending to b, with a go-json Encoder bound to
+// it, so that encoding goes straight into an answer buffer.
+type jsonSink struct {
+	b   []byte
+	enc *json.Encoder
+}
+
+func (s *jsonSink) Write(p []byte) (int, error) {
+	s.b = append(s.b, p...)
+	return len(p), nil
+}
+
+var sinkPool = sync.Pool{New: func() any {
+	s := new(jsonSink)
+	s.enc = json.NewEncoder(s)
+	s.enc.SetEscapeHTML(false)
+	return s
+}}
+
+// appendJSON appends the go-json encoding of v to dst.
+func appendJSON(dst []byte, v any) ([]byte, error) {
+	s := sinkPool.Get().(*jsonSink)
+	s.b = dst
+	err := s.enc.Encode(v)
+	out := s.b
+	s.b = nil
+	sinkPool.Put(s)
+	if err != nil {
+		return dst, err
+	}
+	return out[:len(out)-1], nil // Encode ends the value with a newline
+}

@@ -1,0 +1,327 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jetrpc/jetrpc/codec"
+	"github.com/jetrpc/jetrpc/engine"
+	"github.com/jetrpc/jetrpc/internal/demo"
+	"github.com/jetrpc/jetrpc/internal/spectest"
+	"github.com/valyala/bytebufferpool"
+)
+
+func newDemo(t testing.TB) *engine.Engine {
+	t.Helper()
+	e := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err := demo.Register(e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func handle(e *engine.Engine, in string) string {
+	out := bytebufferpool.Get()
+	defer bytebufferpool.Put(out)
+	e.Handle(context.Background(), []byte(in), out)
+	return string(out.B)
+}
+
+func TestSpecification(t *testing.T) {
+	e := newDemo(t)
+	for _, tc := range spectest.Cases {
+		t.Run(tc.Name, func(t *testing.T) {
+			got := handle(e, tc.In)
+			if got != tc.Want {
+				t.Errorf("in:   %s\ngot:  %s\nwant: %s", tc.In, got, tc.Want)
+			}
+			if got != "" && !json.Valid([]byte(got)) {
+				t.Errorf("answer is not valid JSON: %s", got)
+			}
+		})
+	}
+}
+
+type wrapErr struct{ err error }
+
+func (w wrapErr) Error() string { return "wrapped: " + w.err.Error() }
+func (w wrapErr) Unwrap() error { return w.err }
+
+func TestHandlerErrors(t *testing.T) {
+	e := newDemo(t)
+	must(t, e.RegisterRaw("coded", func(*engine.Call) error {
+		return &codec.Error{Code: -32001, Message: "busy", Data: json.RawMessage(`{"retry":3}`)}
+	}))
+	must(t, e.RegisterRaw("wrapped", func(*engine.Call) error {
+		return fmt.Errorf("outer: %w", wrapErr{codec.NewError(42, "inner")})
+	}))
+	must(t, e.RegisterRaw("plain", func(*engine.Call) error { return errors.New("secret detail") }))
+	must(t, e.RegisterRaw("baddata", func(*engine.Call) error { return &codec.Error{Code: 7, Message: "m", Data: []byte("{")} }))
+	must(t, e.RegisterRaw("panics", func(*engine.Call) error { panic("boom") }))
+	must(t, e.RegisterRaw("badraw", func(c *engine.Call) error { return c.ResultRaw([]byte(`{"a":`)) }))
+	must(t, e.RegisterRaw("twice", func(c *engine.Call) error {
+		_ = c.ResultString("a")
+		return c.ResultString("b")
+	}))
+	must(t, e.RegisterRaw("noresult", func(*engine.Call) error { return nil }))
+	must(t, e.RegisterRaw("value", func(c *engine.Call) error {
+		return c.Result(&struct {
+			A int    `json:"a"`
+			S string `json:"s"`
+		}{1, "<&>"})
+	}))
+	must(t, engine.Register(e, "nan", func(context.Context, struct{}) (float64, error) { return 0 * 1 / zero(), nil }))
+	tests := []struct{ method, want string }{
+		{"coded", `{"jsonrpc":"2.0","error":{"code":-32001,"message":"busy","data":{"retry":3}},"id":1}`},
+		{"wrapped", `{"jsonrpc":"2.0","error":{"code":42,"message":"inner"},"id":1}`},
+		{"plain", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":1}`},
+		{"baddata", `{"jsonrpc":"2.0","error":{"code":7,"message":"m"},"id":1}`},
+		{"panics", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":1}`},
+		{"badraw", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"result is not valid JSON"},"id":1}`},
+		{"twice", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"result set twice"},"id":1}`},
+		{"noresult", `{"jsonrpc":"2.0","result":null,"id":1}`},
+		{"value", `{"jsonrpc":"2.0","result":{"a":1,"s":"<&>"},"id":1}`},
+		{"nan", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"result is NaN or infinite"},"id":1}`},
+	}
+	for _, tt := range tests {
+		got := handle(e, `{"jsonrpc":"2.0","method":"`+tt.method+`","id":1}`)
+		if got != tt.want {
+			t.Errorf("%s:\ngot  %s\nwant %s", tt.method, got, tt.want)
+		}
+	}
+	// After a panic the engine keeps serving.
+	if got := handle(e, `{"jsonrpc":"2.0","method":"ping","id":2}`); got != `{"jsonrpc":"2.0","result":"pong","id":2}` {
+		t.Errorf("after a panic: %s", got)
+	}
+}
+
+func zero() float64 { return 0 }
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRegistrationFailsLoudly(t *testing.T) {
+	e := newDemo(t)
+	if err := e.RegisterRaw("ping", func(*engine.Call) error { return nil }); !errors.Is(err, engine.ErrDuplicateMethod) {
+		t.Errorf("duplicate RegisterRaw: %v", err)
+	}
+	if err := engine.Register(e, "add", demo.Add); !errors.Is(err, engine.ErrDuplicateMethod) {
+		t.Errorf("duplicate Register: %v", err)
+	}
+	bad := []error{
+		e.RegisterRaw("", func(*engine.Call) error { return nil }),
+		e.RegisterRaw("nil", nil),
+		engine.Register(e, "int", func(context.Context, int) (int, error) { return 0, nil }),
+		engine.Register(e, "chan", func(context.Context, struct{}) (chan int, error) { return nil, nil }),
+		engine.Register(e, "embedded", func(context.Context, struct{ demo.AddParams }) (int, error) { return 0, nil }),
+		engine.Register(e, "dupfield", func(context.Context, struct {
+			A int `json:"X"`
+			X int
+		}) (int, error) {
+			return 0, nil
+		}),
+		engine.Register[struct{}, int](e, "nilfn", nil),
+	}
+	for i, err := range bad {
+		if err == nil || !strings.HasPrefix(err.Error(), "engine: ") {
+			t.Errorf("bad registration %d: err = %v, want an engine: error", i, err)
+		}
+	}
+}
+
+type shapes struct {
+	N   int      `json:"n"`
+	U   uint8    `json:"u,omitempty"`
+	S   string   `json:"s,omitempty"`
+	B   bool     `json:"b,omitempty"`
+	F32 float32  `json:"f32,omitempty"`
+	P   *int     `json:"p"`
+	L   []string `json:"l,omitempty"`
+	Tag int      `json:"tagged,string,omitempty"`
+	Ign int      `json:"-"`
+	hid int
+}
+
+func TestTypedParams(t *testing.T) {
+	e := newDemo(t)
+	must(t, engine.Register(e, "shapes", func(_ context.Context, p shapes) (string, error) {
+		p.hid = 0
+		b, err := json.Marshal(p)
+		return string(b), err
+	}))
+	must(t, engine.Register(e, "slice", func(_ context.Context, p []int) (int, error) { return len(p), nil }))
+	must(t, engine.Register(e, "array", func(_ context.Context, p [2]int) (int, error) { return p[0] * p[1], nil }))
+	must(t, engine.Register(e, "map", func(_ context.Context, p map[string]int) (int, error) { return len(p), nil }))
+	must(t, engine.Register(e, "none", func(context.Context, struct{}) (bool, error) { return true, nil }))
+	tests := []struct{ method, params, want string }{
+		{"shapes", `{"n":-5,"u":255,"s":"a\u00e9\"","b":true,"f32":1.5,"p":3,"l":["x"],"tagged":"9","Ign":4}`,
+			`"{\"n\":-5,\"u\":255,\"s\":\"aé\\\"\",\"b\":true,\"f32\":1.5,\"p\":3,\"l\":[\"x\"],\"tagged\":\"9\"}"`},
+		{"shapes", `{"N":1}`, `"{\"n\":1,\"p\":null}"`},
+		{"shapes", `[7, 1, "s", false, 0.5, null]`, `"{\"n\":7,\"u\":1,\"s\":\"s\",\"f32\":0.5,\"p\":null}"`},
+		{"shapes", `{"n":1.5}`, `invalid:param "n": cannot use 1.5 as int`},
+		{"shapes", `{"n":1,"tagged":9}`, `invalid:param "tagged": cannot use number as string`},
+		{"shapes", `{"n":1,"tagged":"x"}`, `invalid:param "tagged": cannot use x as int`},
+		{"shapes", `{"n":1,"u":256}`, `invalid:param "u": cannot use 256 as uint8`},
+		{"shapes", `{"n":1,"u":-1}`, `invalid:param "u": cannot use -1 as uint8`},
+		{"shapes", `{"n":1,"b":"yes"}`, `invalid:param "b": cannot use string as boolean`},
+		{"shapes", `{"n":1,"s":1}`, `invalid:param "s": cannot use number as string`},
+		{"shapes", `{"n":1,"l":{}}`, `invalid:param "l": `},
+		{"shapes", `{}`, `invalid:missing param "n"`},
+		{"slice", `[1,2,3]`, `3`},
+		{"slice", ``, `0`},
+		{"slice", `{"a":1}`, `invalid:params must be an array`},
+		{"array", `[6,7]`, `42`},
+		{"map", `{"a":1,"b":2}`, `2`},
+		{"map", `[1]`, `invalid:params must be an object`},
+		{"map", `{"a":"x"}`, `invalid:`},
+		{"none", ``, `true`},
+		{"none", `[]`, `true`},
+		{"none", `{}`, `true`},
+		{"none", `[1]`, `invalid:too many params: want at most 0, got 1`},
+	}
+	for _, tt := range tests {
+		in := `{"jsonrpc":"2.0","method":"` + tt.method + `","id":1`
+		if tt.params != "" {
+			in += `,"params":` + tt.params
+		}
+		got := handle(e, in+"}")
+		var resp struct {
+			Result json.RawMessage
+			Error  *struct {
+				Code int
+				Data string
+			}
+		}
+		if err := json.Unmarshal([]byte(got), &resp); err != nil {
+			t.Fatalf("%s: %v", got, err)
+		}
+		if want, ok := strings.CutPrefix(tt.want, "invalid:"); ok {
+			if resp.Error == nil || resp.Error.Code != -32602 || !strings.HasPrefix(resp.Error.Data, want) {
+				t.Errorf("%s %s: got %s, want -32602 with data %q", tt.method, tt.params, got, want)
+			}
+			continue
+		}
+		if string(resp.Result) != tt.want {
+			t.Errorf("%s %s: got %s, want result %s", tt.method, tt.params, got, tt.want)
+		}
+	}
+}
+
+// TestTypedResults checks each fast-path result kind against encoding/json.
+func TestTypedResults(t *testing.T) {
+	e := engine.New()
+	values := []any{true, int8(-8), int16(-16), int32(-32), int64(-1 << 62), uint8(8), uint16(16), uint32(32),
+		uint64(1<<64 - 1), float32(0.1), 1e21, 1e-7, 123456.789, math.Copysign(0, -1), "q\"\u2028<", json.RawMessage(`{"x":1}`),
+		json.RawMessage(nil), []int{1}, map[string]int{"k": 1}}
+	for i, v := range values {
+		name := "r" + strconv.Itoa(i)
+		switch v := v.(type) {
+		case bool:
+			must(t, registerConst(e, name, v))
+		case int8:
+			must(t, registerConst(e, name, v))
+		case int16:
+			must(t, registerConst(e, name, v))
+		case int32:
+			must(t, registerConst(e, name, v))
+		case int64:
+			must(t, registerConst(e, name, v))
+		case uint8:
+			must(t, registerConst(e, name, v))
+		case uint16:
+			must(t, registerConst(e, name, v))
+		case uint32:
+			must(t, registerConst(e, name, v))
+		case uint64:
+			must(t, registerConst(e, name, v))
+		case float32:
+			must(t, registerConst(e, name, v))
+		case float64:
+			must(t, registerConst(e, name, v))
+		case string:
+			must(t, registerConst(e, name, v))
+		case json.RawMessage:
+			must(t, registerConst(e, name, v))
+		default:
+			must(t, registerConst(e, name, v))
+		}
+		std, _ := json.Marshal(v)
+		want := strings.NewReplacer(`\u003c`, "<").Replace(string(std))
+		got := handle(e, `{"jsonrpc":"2.0","method":"`+name+`","id":1}`)
+		if wantAnswer := `{"jsonrpc":"2.0","result":` + want + `,"id":1}`; got != wantAnswer {
+			t.Errorf("%T %v: got %s, want %s", v, v, got, wantAnswer)
+		}
+	}
+}
+
+func registerConst[R any](e *engine.Engine, name string, v R) error {
+	return engine.Register(e, name, func(context.Context, struct{}) (R, error) { return v, nil })
+}
+
+// TestConcurrentCallsKeepTheirBytes runs many goroutines whose params and
+// ids are unique per call through one engine; any sharing of pooled
+// memory between calls shows up as a wrong answer.
+func TestConcurrentCallsKeepTheirBytes(t *testing.T) {
+	e := newDemo(t)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out := bytebufferpool.Get()
+			defer bytebufferpool.Put(out)
+			for i := range 300 {
+				msg := strings.Repeat(strconv.Itoa(g), 1+i%50) + `\"` + strconv.Itoa(i)
+				id := `"` + strconv.Itoa(g) + "-" + strconv.Itoa(i) + `"`
+				in := `[{"jsonrpc":"2.0","method":"echo","params":["` + msg + `"],"id":` + id + `},` +
+					`{"jsonrpc":"2.0","method":"add","params":{"a":` + strconv.Itoa(i) + `,"b":` + strconv.Itoa(g) + `},"id":` + strconv.Itoa(i) + `}]`
+				want := `[{"jsonrpc":"2.0","result":"` + msg + `","id":` + id + `},{"jsonrpc":"2.0","result":` + strconv.Itoa(i+g) + `,"id":` + strconv.Itoa(i) + `}]`
+				out.Reset()
+				e.Handle(context.Background(), []byte(in), out)
+				if !bytes.Equal(out.B, []byte(want)) {
+					t.Errorf("goroutine %d call %d:\ngot  %s\nwant %s", g, i, out.B, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestAppendKeepsPrefix(t *testing.T) {
+	e := newDemo(t)
+	got := e.Append(context.Background(), []byte("prefix:"), []byte(`[{"jsonrpc":"2.0","method":"ping"}]`))
+	if string(got) != "prefix:" {
+		t.Errorf("notifications-only batch appended %q", got)
+	}
+	got = e.Append(context.Background(), []byte("prefix:"), []byte(`{"jsonrpc":"2.0","method":"ping","id":1}`))
+	if string(got) != `prefix:{"jsonrpc":"2.0","result":"pong","id":1}` {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestSleepHonoursCancellation(t *testing.T) {
+	e := newDemo(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := bytebufferpool.Get()
+	defer bytebufferpool.Put(out)
+	e.Handle(ctx, []byte(`{"jsonrpc":"2.0","method":"sleep","params":{"ms":60000},"id":1}`), out)
+	if want := `{"jsonrpc":"2.0","error":{"code":-32000,"message":"cancelled","data":"context canceled"},"id":1}`; string(out.B) != want {
+		t.Errorf("got %s, want %s", out.B, want)
+	}
+}

@@ -1,0 +1,395 @@
+package engine
+
+import (
+	"bytes"
+	"encoding"
+	stdjson "encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"unsafe"
+
+	"github.com/goccy/go-json"
+	"github.com/jetrpc/jetrpc/codec"
+)
+
+// maxParamFields bounds the fields of a params struct, so that the set of
+// fields seen fits in a fixed bitmap on the stack.
+const maxParamFields = 256
+
+// paramsShape says how a P takes its params.
+type paramsShape uint8
+
+const (
+	shapeStruct paramsShape = iota // by name or by position, field by field
+	shapeArray                     // slice or array: by position, whole
+	shapeObject                    // map: by name, whole
+)
+
+// paramsDecoder decodes raw params into a P. It is built once per method.
+type paramsDecoder[P any] struct {
+	shape  paramsShape
+	fields []paramField
+	byName map[string]int
+}
+
+// paramField is one exported field of a params struct.
+type paramField struct {
+	name     string
+	offset   uintptr
+	required bool
+	decode   leafDecoder
+}
+
+// leafDecoder decodes the raw JSON value v into the field at p.
+type leafDecoder func(v []byte, p unsafe.Pointer) error
+
+var (
+	rawMessageType       = reflect.TypeFor[stdjson.RawMessage]()
+	jsonUnmarshalerType  = reflect.TypeFor[stdjson.Unmarshaler]()
+	textUnmarshalerType  = reflect.TypeFor[encoding.TextUnmarshaler]()
+	errUnsupportedParams = errors.New("params type must be a struct, a slice, an array or a map")
+)
+
+func newParamsDecoder[P any]() (*paramsDecoder[P], error) {
+	t := reflect.TypeFor[P]()
+	d := &paramsDecoder[P]{}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		d.shape = shapeArray
+		return d, nil
+	case reflect.Map:
+		d.shape = shapeObject
+		return d, nil
+	case reflect.Struct:
+	default:
+		return nil, fmt.Errorf("%w, not %v", errUnsupportedParams, t)
+	}
+	d.byName = map[string]int{}
+	for i := range t.NumField() {
+		sf := t.Field(i)
+		if sf.Anonymous {
+			return nil, fmt.Errorf("params type %v: embedded field %s is not supported", t, sf.Name)
+		}
+		if !sf.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(sf.Tag.Get("json"), ",")
+		if name == "-" && opts == "" {
+			continue
+		}
+		if name == "" {
+			name = sf.Name
+		}
+		if _, dup := d.byName[name]; dup {
+			return nil, fmt.Errorf("params type %v: two fields named %q", t, name)
+		}
+		f := paramField{
+			name:     name,
+			offset:   sf.Offset,
+			required: sf.Type.Kind() != reflect.Pointer && !hasOption(opts, "omitempty"),
+			decode:   leafFor(sf.Type, hasOption(opts, "string")),
+		}
+		d.byName[name] = len(d.fields)
+		d.fields = append(d.fields, f)
+	}
+	if len(d.fields) > maxParamFields {
+		return nil, fmt.Errorf("params type %v has %d fields, more than %d", t, len(d.fields), maxParamFields)
+	}
+	return d, nil
+}
+
+func hasOption(opts, want string) bool {
+	for opts != "" {
+		var o string
+		o, opts, _ = strings.Cut(opts, ",")
+		if o == want {
+			return true
+		}
+	}
+	return false
+}
+
+// invalidParams returns a -32602 error whose data is the formatted reason.
+// Only the error path calls it, so it may allocate.
+func invalidParams(format string, args ...any) error {
+	return codec.ErrInvalidParams.WithData(fmt.Sprintf(format, args...))
+}
+
+// decode fills *p from params, which the codec has validated.
+func (d *paramsDecoder[P]) decode(params []byte, p *P) error {
+	switch d.shape {
+	case shapeArray:
+		if len(params) > 0 && params[0] != '[' {
+			return invalidParams("params must be an array")
+		}
+	case shapeObject:
+		if len(params) > 0 && params[0] != '{' {
+			return invalidParams("params must be an object")
+		}
+	default:
+		return d.decodeStruct(params, unsafe.Pointer(p))
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if err := json.UnmarshalOf(params, p); err != nil {
+		return invalidParams("%v", err)
+	}
+	return nil
+}
+
+func (d *paramsDecoder[P]) decodeStruct(params []byte, base unsafe.Pointer) error {
+	var seen [maxParamFields / 64]uint64
+	it := codec.Iterate(params)
+	for it.Next() {
+		k := it.Index()
+		if it.IsObject() {
+			k = d.fieldByName(it.Key())
+			if k < 0 {
+				continue // unknown names are ignored, as in encoding/json
+			}
+		} else if k >= len(d.fields) {
+			return invalidParams("too many params: want at most %d, got %d", len(d.fields), countElements(params))
+		}
+		f := &d.fields[k]
+		if err := f.decode(it.Value(), unsafe.Add(base, f.offset)); err != nil {
+			return invalidParams("param %q: %v", f.name, err)
+		}
+		seen[k/64] |= 1 << (k % 64)
+	}
+	for k := range d.fields {
+		if d.fields[k].required && seen[k/64]&(1<<(k%64)) == 0 {
+			return invalidParams("missing param %q", d.fields[k].name)
+		}
+	}
+	return nil
+}
+
+// fieldByName finds the field for a raw object key: exactly first, then
+// without regard to case, as encoding/json matches.
+func (d *paramsDecoder[P]) fieldByName(key []byte) int {
+	if bytes.IndexByte(key, '\\') >= 0 {
+		key = codec.AppendUnescaped(nil, key) // rare: escaped keys cost an allocation
+	}
+	if k, ok := d.byName[string(key)]; ok {
+		return k
+	}
+	for k := range d.fields {
+		if strings.EqualFold(d.fields[k].name, string(key)) {
+			return k
+		}
+	}
+	return -1
+}
+
+func countElements(array []byte) int {
+	n := 0
+	for it := codec.Iterate(array); it.Next(); {
+		n++
+	}
+	return n
+}
+
+// leafFor returns the decoder for one field type: jetrpc's own for plain
+// kinds, go-json's for the rest (and for types with their own unmarshalers).
+func leafFor(t reflect.Type, stringOpt bool) leafDecoder {
+	// A type with its own unmarshaler decodes itself, through go-json.
+	custom := reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType)
+	switch {
+	case t == rawMessageType:
+		return decodeRaw
+	case custom:
+		return goJSONLeaf(t)
+	case stringOpt:
+		return quotedLeaf(t)
+	}
+	return plainLeaf(t)
+}
+
+// quotedLeaf decodes a field tagged `json:",string"`: a JSON string whose
+// contents are the field's encoding, as in encoding/json. It allocates
+// only for escaped contents.
+func quotedLeaf(t reflect.Type) leafDecoder {
+	inner := plainLeaf(t)
+	return func(v []byte, p unsafe.Pointer) error {
+		switch v[0] {
+		case 'n':
+			return nil
+		case '"':
+		default:
+			return typeError(v, "string")
+		}
+		raw := v[1 : len(v)-1]
+		if bytes.IndexByte(raw, '\\') >= 0 {
+			raw = codec.AppendUnescaped(nil, raw)
+		}
+		if len(raw) == 0 || !codec.Valid(raw) {
+			return fmt.Errorf("cannot use %s as %v", raw, t)
+		}
+		return inner(raw, p)
+	}
+}
+
+// plainLeaf returns jetrpc's decoder for the plain kinds, go-json's for
+// the rest.
+func plainLeaf(t reflect.Type) leafDecoder {
+	switch t.Kind() {
+	case reflect.Bool:
+		return decodeBool
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return intLeaf(t)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return uintLeaf(t)
+	case reflect.Float32, reflect.Float64:
+		return floatLeaf(t)
+	case reflect.String:
+		return decodeString
+	}
+	return goJSONLeaf(t)
+}
+
+// kindOf names a raw JSON value's type for error messages.
+func kindOf(v []byte) string {
+	switch v[0] {
+	case '"':
+		return "string"
+	case '{':
+		return "object"
+	case '[':
+		return "array"
+	case 't', 'f':
+		return "boolean"
+	case 'n':
+		return "null"
+	}
+	return "number"
+}
+
+func typeError(v []byte, want string) error {
+	return fmt.Errorf("cannot use %s as %s", kindOf(v), want)
+}
+
+func decodeRaw(v []byte, p unsafe.Pointer) error {
+	*(*stdjson.RawMessage)(p) = v
+	return nil
+}
+
+func decodeBool(v []byte, p unsafe.Pointer) error {
+	switch v[0] {
+	case 't':
+		*(*bool)(p) = true
+	case 'f':
+		*(*bool)(p) = false
+	case 'n':
+	default:
+		return typeError(v, "boolean")
+	}
+	return nil
+}
+
+func decodeString(v []byte, p unsafe.Pointer) error {
+	switch v[0] {
+	case '"':
+		raw := v[1 : len(v)-1]
+		if bytes.IndexByte(raw, '\\') < 0 {
+			*(*string)(p) = string(raw) // a copy: the handler may keep it
+		} else {
+			*(*string)(p) = string(codec.AppendUnescaped(nil, raw))
+		}
+	case 'n':
+	default:
+		return typeError(v, "string")
+	}
+	return nil
+}
+
+func intLeaf(t reflect.Type) leafDecoder {
+	bits := t.Bits()
+	name := t.String()
+	return func(v []byte, p unsafe.Pointer) error {
+		if v[0] == 'n' {
+			return nil
+		}
+		if kindOf(v) != "number" {
+			return typeError(v, name)
+		}
+		n, err := strconv.ParseInt(stringOf(v), 10, bits)
+		if err != nil {
+			return fmt.Errorf("cannot use %s as %s", v, name)
+		}
+		switch bits {
+		case 8:
+			*(*int8)(p) = int8(n)
+		case 16:
+			*(*int16)(p) = int16(n)
+		case 32:
+			*(*int32)(p) = int32(n)
+		default:
+			*(*int64)(p) = n
+		}
+		return nil
+	}
+}
+
+func uintLeaf(t reflect.Type) leafDecoder {
+	bits := t.Bits()
+	name := t.String()
+	return func(v []byte, p unsafe.Pointer) error {
+		if v[0] == 'n' {
+			return nil
+		}
+		if kindOf(v) != "number" {
+			return typeError(v, name)
+		}
+		n, err := strconv.ParseUint(stringOf(v), 10, bits)
+		if err != nil {
+			return fmt.Errorf("cannot use %s as %s", v, name)
+		}
+		switch bits {
+		case 8:
+			*(*uint8)(p) = uint8(n)
+		case 16:
+			*(*uint16)(p) = uint16(n)
+		case 32:
+			*(*uint32)(p) = uint32(n)
+		default:
+			*(*uint64)(p) = n
+		}
+		return nil
+	}
+}
+
+func floatLeaf(t reflect.Type) leafDecoder {
+	bits := t.Bits()
+	name := t.String()
+	return func(v []byte, p unsafe.Pointer) error {
+		if v[0] == 'n' {
+			return nil
+		}
+		if kindOf(v) != "number" {
+			return typeError(v, name)
+		}
+		f, err := strconv.ParseFloat(stringOf(v), bits)
+		if err != nil {
+			return fmt.Errorf("cannot use %s as %s: out of range", v, name)
+		}
+		if bits == 32 {
+			*(*float32)(p) = float32(f)
+		} else {
+			*(*float64)(p) = f
+		}
+		return nil
+	}
+}
+
+// goJSONLeaf decodes with go-json into the field, seen as a value of type t.
+func goJSONLeaf(t reflect.Type) leafDecoder {
+	return func(v []byte, p unsafe.Pointer) error {
+		// NewAt and Interface make an interface holding the pointer p:
+		// neither allocates.
+		return json.Unmarshal(v, reflect.NewAt(t, p).Interface())
+	}
+}

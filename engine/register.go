@@ -1,0 +1,110 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+)
+
+// method is an entry of the method table: a handler adapted once, at
+// registration, to the raw form.
+type method struct {
+	name    string
+	handler Handler
+}
+
+// ErrDuplicateMethod is returned when a name is registered twice.
+var ErrDuplicateMethod = errors.New("engine: method already registered")
+
+// RegisterRaw registers h under name. Method names are case-sensitive. It
+// fails on an empty name, a nil handler, or a name already registered. It
+// copies the method table: register at start-up, not per request.
+func (e *Engine) RegisterRaw(name string, h Handler) error {
+	if name == "" {
+		return errors.New("engine: empty method name")
+	}
+	if h == nil {
+		return fmt.Errorf("engine: method %q: nil handler", name)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	old := *e.methods.Load()
+	if _, ok := old[name]; ok {
+		return fmt.Errorf("%w: %q", ErrDuplicateMethod, name)
+	}
+	table := maps.Clone(old)
+	table[name] = &method{name: name, handler: h}
+	e.methods.Store(&table)
+	return nil
+}
+
+// Methods returns the registered method names, in no particular order.
+func (e *Engine) Methods() []string {
+	table := *e.methods.Load()
+	names := make([]string, 0, len(table))
+	for name := range table {
+		names = append(names, name)
+	}
+	return names
+}
+
+// Register registers fn under name as a typed method: the request's params
+// are decoded into a P and fn's R is encoded as the result.
+//
+// P is a struct, a slice, an array or a map; struct{} takes no params.
+// For a struct, params by name (an object) fill the fields by their JSON
+// names (`json` tags, matched exactly, then case-insensitively, as
+// encoding/json does; unknown names are ignored) and params by position (an
+// array) fill the exported fields in declaration order. Every field is
+// required unless it is a pointer or tagged `json:",omitempty"`; a missing
+// one, a surplus element or a value of the wrong type answers -32602 with
+// the reason in data. A slice or array P takes params by position only, a
+// map P by name only.
+//
+// Fields of type json.RawMessage receive the raw params bytes without a
+// copy: they are valid until fn returns (copy them to keep them).
+// Strings are copies. Booleans, numbers, strings and raw fields are
+// decoded by jetrpc without allocating beyond the string; other types go
+// through go-json.
+//
+// R is encoded without HTML escaping; booleans, numbers, strings and
+// json.RawMessage (checked to be valid JSON) are appended directly, other
+// types are encoded by go-json.
+//
+// The work on types happens here, once, with reflection; a call uses none.
+// A typed call with plain P and R allocates nothing (see allocation_test.go).
+func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, error)) error {
+	if fn == nil {
+		return fmt.Errorf("engine: method %q: nil function", name)
+	}
+	dec, err := newParamsDecoder[P]()
+	if err != nil {
+		return fmt.Errorf("engine: method %q: %w", name, err)
+	}
+	enc, err := newResultEncoder[R]()
+	if err != nil {
+		return fmt.Errorf("engine: method %q: %w", name, err)
+	}
+	// The decoded params live in a pooled value: handing a pointer to
+	// go-json or to field decoders would move a local P to the heap.
+	pool := sync.Pool{New: func() any { return new(P) }}
+	return e.RegisterRaw(name, func(c *Call) error {
+		p := pool.Get().(*P)
+		defer func() {
+			var zero P
+			*p = zero // drop references to this call's params
+			pool.Put(p)
+		}()
+		if err := dec.decode(c.req.Params, p); err != nil {
+			return err
+		}
+		r, err := fn(c.ctx, *p)
+		if err != nil {
+			return err
+		}
+		c.out, err = enc.append(c.out, &r)
+		return err
+	})
+}

@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"encoding"
+	stdjson "encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"sync"
+	"unsafe"
+
+	"github.com/jetrpc/jetrpc/codec"
+)
+
+// resultKind says how an R is appended.
+type resultKind uint8
+
+const (
+	resultGoJSON resultKind = iota
+	resultRaw
+	resultBool
+	resultInt
+	resultUint
+	resultFloat
+	resultString
+)
+
+// resultEncoder appends an R to an answer. It is built once per method.
+type resultEncoder[R any] struct {
+	kind resultKind
+	bits int
+	// holders keeps pooled *R for go-json, so that a result handed to the
+	// encoder as an interface does not move each R to the heap.
+	holders sync.Pool
+}
+
+var (
+	jsonMarshalerType = reflect.TypeFor[stdjson.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+)
+
+func newResultEncoder[R any]() (*resultEncoder[R], error) {
+	t := reflect.TypeFor[R]()
+	enc := &resultEncoder[R]{}
+	enc.holders.New = func() any { return new(R) }
+	switch t.Kind() {
+	case reflect.Interface: // such as any: go-json encodes the dynamic value
+		return enc, nil
+	case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
+		return nil, fmt.Errorf("result type %v cannot be encoded as JSON", t)
+	}
+	if t == rawMessageType {
+		enc.kind = resultRaw
+		return enc, nil
+	}
+	if t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType) ||
+		reflect.PointerTo(t).Implements(jsonMarshalerType) || reflect.PointerTo(t).Implements(textMarshalerType) {
+		return enc, nil
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		enc.kind = resultBool
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		enc.kind, enc.bits = resultInt, t.Bits()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		enc.kind, enc.bits = resultUint, t.Bits()
+	case reflect.Float32, reflect.Float64:
+		enc.kind, enc.bits = resultFloat, t.Bits()
+	case reflect.String:
+		enc.kind = resultString
+	}
+	return enc, nil
+}
+
+var errUnsupportedFloat = codec.NewError(codec.CodeInternalError, "result is NaN or infinite")
+
+// append appends the JSON encoding of *r to dst.
+func (enc *resultEncoder[R]) append(dst []byte, r *R) ([]byte, error) {
+	p := unsafe.Pointer(r)
+	switch enc.kind {
+	case resultRaw:
+		raw := *(*stdjson.RawMessage)(p)
+		if len(raw) == 0 {
+			return append(dst, "null"...), nil // as encoding/json encodes a nil RawMessage
+		}
+		if !codec.Valid(raw) {
+			return dst, errInvalidResult
+		}
+		return append(dst, raw...), nil
+	case resultBool:
+		return strconv.AppendBool(dst, *(*bool)(p)), nil
+	case resultInt:
+		return strconv.AppendInt(dst, loadInt(p, enc.bits), 10), nil
+	case resultUint:
+		return strconv.AppendUint(dst, loadUint(p, enc.bits), 10), nil
+	case resultFloat:
+		f := float64(*(*float32)(p))
+		if enc.bits == 64 {
+			f = *(*float64)(p)
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return dst, errUnsupportedFloat
+		}
+		return appendFloat(dst, f, enc.bits), nil
+	case resultString:
+		return codec.AppendString(dst, *(*string)(p)), nil
+	}
+	h := enc.holders.Get().(*R)
+	*h = *r
+	out, err := appendJSON(dst, h)
+	var zero R
+	*h = zero
+	enc.holders.Put(h)
+	if err != nil {
+		return dst, codec.ErrInternal.WithData(err.Error())
+	}
+	return out, nil
+}
+
+func loadInt(p unsafe.Pointer, bits int) int64 {
+	switch bits {
+	case 8:
+		return int64(*(*int8)(p))
+	case 16:
+		return int64(*(*int16)(p))
+	case 32:
+		return int64(*(*int32)(p))
+	}
+	return *(*int64)(p)
+}
+
+func loadUint(p unsafe.Pointer, bits int) uint64 {
+	switch bits {
+	case 8:
+		return uint64(*(*uint8)(p))
+	case 16:
+		return uint64(*(*uint16)(p))
+	case 32:
+		return uint64(*(*uint32)(p))
+	}
+	return *(*uint64)(p)
+}
+
+// appendFloat formats f as encoding/json does: the shortest decimal that
+// round-trips, in exponent form below 1e-6 and from 1e21 up.
+func appendFloat(dst []byte, f float64, bits int) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, bits)
+	if format == 'e' {
+		// Clean up e-09 to e-9, as encoding/json does.
+		if n := len(dst); n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}

@@ -1,0 +1,79 @@
+// Package demo holds the methods `jetrpc serve` exposes as a load-test
+// target: ping, echo, add, sleep and fail. Tests and benchmarks register
+// the same methods, so that every figure is measured on what users run.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jetrpc/jetrpc/codec"
+	"github.com/jetrpc/jetrpc/engine"
+)
+
+// MaxSleep bounds the sleep method, so that a client cannot park a server
+// goroutine for longer than this with one call.
+const MaxSleep = time.Minute
+
+// EchoParams is echo's params: [v] or {"message": v}.
+type EchoParams struct {
+	// Message is borrowed from the request and echoed byte for byte.
+	Message json.RawMessage `json:"message"`
+}
+
+// AddParams is add's params: [a, b] or {"a": a, "b": b}.
+type AddParams struct {
+	A float64 `json:"a"`
+	B float64 `json:"b"`
+}
+
+// SleepParams is sleep's params: {"ms": N} or [N].
+type SleepParams struct {
+	MS int64 `json:"ms"`
+}
+
+// ErrFail is what the fail method answers.
+var ErrFail = &codec.Error{Code: 1000, Message: "fail"}
+
+var pong = []byte(`"pong"`)
+
+// Register adds the demo methods to e.
+func Register(e *engine.Engine) error {
+	if err := e.RegisterRaw("ping", func(c *engine.Call) error { return c.ResultRaw(pong) }); err != nil {
+		return err
+	}
+	if err := engine.Register(e, "echo", Echo); err != nil {
+		return err
+	}
+	if err := engine.Register(e, "add", Add); err != nil {
+		return err
+	}
+	if err := engine.Register(e, "sleep", Sleep); err != nil {
+		return err
+	}
+	return engine.Register(e, "fail", func(context.Context, struct{}) (any, error) { return nil, ErrFail })
+}
+
+// Echo returns its message unchanged.
+func Echo(_ context.Context, p EchoParams) (json.RawMessage, error) { return p.Message, nil }
+
+// Add returns a+b.
+func Add(_ context.Context, p AddParams) (float64, error) { return p.A + p.B, nil }
+
+var errSleepRange = codec.ErrInvalidParams.WithData("ms must be between 0 and 60000")
+
+// Sleep waits p.MS milliseconds, or until ctx is done, and returns null.
+func Sleep(ctx context.Context, p SleepParams) (any, error) {
+	if p.MS < 0 || time.Duration(p.MS)*time.Millisecond > MaxSleep {
+		return nil, errSleepRange
+	}
+	t := time.NewTimer(time.Duration(p.MS) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, codec.NewError(codec.CodeServerErrorMax, "cancelled").WithData(ctx.Err().Error())
+	}
+}
