@@ -8,8 +8,8 @@ import (
 
 type wantReq struct {
 	method, id, params string // "" means nil
-	version                    Version
-	invalid                    string
+	version            Version
+	invalid            string
 }
 
 func TestParse(t *testing.T) {

@@ -9,20 +9,20 @@ const MaxDepth = 10000
 
 // Messages of syntax errors; constants, so the error path allocates nothing.
 const (
-	msgEOF            = "unexpected end of JSON input"
-	msgBeginValue     = "looking for beginning of value"
-	msgBeginKey       = "looking for beginning of object key string"
-	msgAfterKey       = "after object key"
-	msgAfterObjValue  = "after object key:value pair"
-	msgAfterArrValue  = "after array element"
-	msgAfterTopValue  = "after top-level value"
-	msgInString       = "in string literal"
-	msgInEscape       = "in string escape code"
-	msgInNumber       = "in numeric literal"
-	msgInLiteral      = "in literal"
-	msgExceededDepth  = "exceeded max depth"
-	msgAfterDecimal   = "after decimal point in numeric literal"
-	msgInExponent     = "in exponent of numeric literal"
+	msgEOF           = "unexpected end of JSON input"
+	msgBeginValue    = "looking for beginning of value"
+	msgBeginKey      = "looking for beginning of object key string"
+	msgAfterKey      = "after object key"
+	msgAfterObjValue = "after object key:value pair"
+	msgAfterArrValue = "after array element"
+	msgAfterTopValue = "after top-level value"
+	msgInString      = "in string literal"
+	msgInEscape      = "in string escape code"
+	msgInNumber      = "in numeric literal"
+	msgInLiteral     = "in literal"
+	msgExceededDepth = "exceeded max depth"
+	msgAfterDecimal  = "after decimal point in numeric literal"
+	msgInExponent    = "in exponent of numeric literal"
 )
 
 // scanner validates JSON in a single forward pass. It keeps the first

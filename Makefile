@@ -1,0 +1,46 @@
+# jetrpc: `make run` starts the server, `make test` passes the tests.
+GO            ?= go
+BIN           := $(CURDIR)/bin
+STATICCHECK   := $(BIN)/staticcheck
+# Pinned; installed by this Makefile itself (see $(STATICCHECK)).
+STATICCHECK_VERSION := v0.8.2
+BENCHCOUNT    ?= 10
+BENCHOUT      ?= bench.txt
+ARGS          ?=
+
+.PHONY: run build test unit allocs lint bench clean
+
+## run: serve the demo methods on 127.0.0.1:8080/json-rpc (ARGS='-addr … -path …')
+run:
+	$(GO) run ./cmd/jetrpc serve $(ARGS)
+
+## build: build bin/jetrpc
+build:
+	$(GO) build -o $(BIN)/jetrpc ./cmd/jetrpc
+
+## test: lint, the race-enabled suite in random order, then the allocation guards without -race
+test: lint unit allocs
+
+unit:
+	$(GO) test -race -shuffle=on -count=1 ./...
+
+# The allocation tests are built with !race: -race allocates.
+allocs:
+	$(GO) test -count=1 -run 'Allocations' ./...
+
+## lint: gofmt, go vet, staticcheck
+lint: $(STATICCHECK)
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+$(STATICCHECK):
+	GOBIN=$(BIN) GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## bench: the benchmark suite, -count $(BENCHCOUNT) for benchstat, written to $(BENCHOUT)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./bench/... | tee $(BENCHOUT)
+
+clean:
+	rm -rf $(BIN) $(BENCHOUT)

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServe runs `jetrpc serve args...` in-process and returns its URL and
+// a function that stops it (as SIGINT does) and returns the exit status.
+func startServe(t *testing.T, args ...string) (string, func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	code := make(chan int, 1)
+	go func() {
+		code <- run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...), io.Discard, pw)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed no address: %v", err)
+	}
+	go io.Copy(io.Discard, pr)
+	_, rest, _ := strings.Cut(line, "http://")
+	url := "http://" + strings.Fields(rest)[0]
+	return url, func() int {
+		cancel()
+		select {
+		case c := <-code:
+			return c
+		case <-time.After(15 * time.Second):
+			t.Fatal("serve did not stop")
+			return -1
+		}
+	}
+}
+
+func post(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeDemoMethods(t *testing.T) {
+	url, stop := startServe(t)
+	tests := []struct{ in, want string }{
+		{`{"jsonrpc":"2.0","method":"ping","id":1}`, `{"jsonrpc":"2.0","result":"pong","id":1}`},
+		{`{"jsonrpc":"2.0","method":"echo","params":{"message":[1,"é"]},"id":2}`, `{"jsonrpc":"2.0","result":[1,"é"],"id":2}`},
+		{`{"jsonrpc":"2.0","method":"add","params":{"a":0.5,"b":2},"id":3}`, `{"jsonrpc":"2.0","result":2.5,"id":3}`},
+		{`{"jsonrpc":"2.0","method":"add","params":[1,"x"],"id":4}`, `{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"param \"b\": cannot use string as float64"},"id":4}`},
+		{`{"jsonrpc":"2.0","method":"sleep","params":{"ms":5},"id":5}`, `{"jsonrpc":"2.0","result":null,"id":5}`},
+		{`{"jsonrpc":"2.0","method":"fail","id":6}`, `{"jsonrpc":"2.0","error":{"code":1000,"message":"fail"},"id":6}`},
+	}
+	for _, tt := range tests {
+		if status, got := post(t, url, tt.in); status != 200 || got != tt.want {
+			t.Errorf("%s:\ngot  %d %s\nwant 200 %s", tt.in, status, got, tt.want)
+		}
+	}
+	if status, got := post(t, url, `{"jsonrpc":"2.0","method":"ping"}`); status != http.StatusNoContent || got != "" {
+		t.Errorf("notification: %d %q, want 204", status, got)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit status %d after shutdown, want 0", code)
+	}
+}
+
+func TestServeBaseline(t *testing.T) {
+	url, stop := startServe(t, "-baseline", "-path", "/x")
+	if status, got := post(t, url, `anything`); status != 200 || got != `{"jsonrpc":"2.0","result":"pong","id":1}` {
+		t.Errorf("baseline: %d %s", status, got)
+	}
+	if !strings.HasSuffix(url, "/x") {
+		t.Errorf("url %s does not end in the -path", url)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	var out, errOut strings.Builder
+	if code := run(context.Background(), nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage: jetrpc") {
+		t.Errorf("no command: %d %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"nope"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `unknown command "nope"`) {
+		t.Errorf("unknown command: %d %q", code, errOut.String())
+	}
+	errOut.Reset()
+	if code := run(context.Background(), []string{"serve", "-addr", "256.0.0.1:1"}, &out, &errOut); code != 1 {
+		t.Errorf("bad address: exit %d, stderr %q", code, errOut.String())
+	}
+}

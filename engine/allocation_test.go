@@ -1,0 +1,45 @@
+//go:build !race
+
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/valyala/bytebufferpool"
+)
+
+// AllocCases are the hot paths whose steady state must allocate nothing.
+var allocCases = []struct{ name, in string }{
+	{"ping raw", `{"jsonrpc":"2.0","method":"ping","id":1}`},
+	{"add by name", `{"jsonrpc":"2.0","method":"add","params":{"a":1.5,"b":2},"id":"x"}`},
+	{"add by position", `{"jsonrpc":"2.0","method":"add","params":[1,2],"id":2}`},
+	{"echo 1KiB", `{"jsonrpc":"2.0","method":"echo","params":["` + strings.Repeat("x", 1024) + `"],"id":3}`},
+	{"batch of 10 adds", "[" + strings.Repeat(`{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},`, 9) +
+		`{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}]`},
+	{"notification", `{"jsonrpc":"2.0","method":"add","params":[1,2]}`},
+	{"unknown method", `{"jsonrpc":"2.0","method":"nope","id":1}`},
+	{"invalid request", `{"jsonrpc":"2.0","method":1,"id":1}`},
+	{"parse error", `{"jsonrpc":"2.0","method":"add",`},
+}
+
+func TestHandleAllocations(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	e := newDemo(t)
+	ctx := context.Background()
+	out := bytebufferpool.Get()
+	defer bytebufferpool.Put(out)
+	for _, tc := range allocCases {
+		in := []byte(tc.in)
+		allocs := testing.AllocsPerRun(100, func() {
+			out.Reset()
+			e.Handle(ctx, in, out)
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocs per Handle, want 0", tc.name, allocs)
+		}
+	}
+}

@@ -1,0 +1,18 @@
+// Package fastserver serves an engine.Engine over HTTP with fasthttp: one
+// path on one address, POST only, application/json answers, 204 when a
+// request holds only notifications.
+//
+//	e := engine.New()
+//	_ = engine.Register(e, "add", add)
+//	srv := fastserver.New(e, fastserver.Config{Addr: "127.0.0.1:8080", Path: "/json-rpc"})
+//	go srv.ListenAndServe()
+//	defer srv.Shutdown(context.Background())
+//
+// JSON-RPC errors travel with HTTP 200. HTTP errors are 404 for another
+// path, 405 (with Allow: POST) for another method and 413 for a body over
+// Config.MaxBodySize.
+//
+// The request body is handed to the engine in place (fasthttp's buffer) and
+// the answer is built in a pooled buffer: a request allocates nothing in
+// steady state. Handlers must not keep params after they return.
+package fastserver
