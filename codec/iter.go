@@ -1,6 +1,9 @@
 package codec
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // Iter walks the elements of a JSON array or the members of a JSON object
 // that has already been validated (such as Request.Params), without
@@ -77,7 +80,11 @@ func (it *Iter) Index() int { return it.n - 1 }
 func skipValidString(data []byte, i int) int {
 	i++
 	for i < len(data) {
-		for i+8 <= len(data) && !hasQuoteOrBackslash(binary.LittleEndian.Uint64(data[i:])) {
+		for i+8 <= len(data) {
+			if m := quoteOrBackslashMask(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3 // the lowest flag is exact, see specialMask
+				break
+			}
 			i += 8
 		}
 		if i >= len(data) {
@@ -95,10 +102,10 @@ func skipValidString(data []byte, i int) int {
 	return len(data)
 }
 
-func hasQuoteOrBackslash(w uint64) bool {
+func quoteOrBackslashMask(w uint64) uint64 {
 	q := w ^ (lsb * '"')
 	b := w ^ (lsb * '\\')
-	return ((q-lsb)&^q|(b-lsb)&^b)&msb != 0
+	return ((q-lsb)&^q | (b-lsb)&^b) & msb
 }
 
 // skipValidValue returns the index after the validated value at data[i].

@@ -75,6 +75,7 @@ type Batch struct {
 
 	scratch []byte // unescaped method names
 	scan    scanner
+	small   smallStack // scan's depth stack up to 256 levels
 }
 
 // Pool caps: a batch that held more than this is dropped, not pooled, so
@@ -84,7 +85,11 @@ const (
 	maxPooledScratch  = 64 << 10
 )
 
-var batchPool = sync.Pool{New: func() any { return new(Batch) }}
+var batchPool = sync.Pool{New: func() any {
+	b := new(Batch)
+	b.scan.stack = b.small[:]
+	return b
+}}
 
 // AcquireBatch returns an empty Batch from a pool. It allocates only when
 // the pool is empty.

@@ -1,6 +1,9 @@
 package codec
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // MaxDepth is the deepest nesting of arrays and objects a document may have,
 // counting the request envelope itself. It is encoding/json's limit, so that
@@ -33,8 +36,34 @@ type scanner struct {
 	data []byte
 	err  SyntaxError
 	// stack holds one bit per open container, 1 for an object, so that
-	// nesting costs no allocation and no recursion.
-	stack [MaxDepth/64 + 1]uint64
+	// nesting costs no recursion. Its owner starts it on a small array
+	// (256 levels without allocating); it grows only for deeper documents.
+	// It never points into the scanner itself: that would move a scanner
+	// on the stack to the heap.
+	stack []uint64
+}
+
+// smallStack is the depth stack a scanner starts with: 256 levels.
+type smallStack [4]uint64
+
+// push records whether the container at nesting level d is an object.
+func (s *scanner) push(d int, object bool) {
+	if d>>6 >= len(s.stack) {
+		s.grow(d)
+	}
+	if object {
+		s.stack[d>>6] |= 1 << (d & 63)
+	} else {
+		s.stack[d>>6] &^= 1 << (d & 63)
+	}
+}
+
+// grow makes room for level d: the deep-nesting slow path, which
+// allocates (at most MaxDepth bits, 1.3 KiB).
+func (s *scanner) grow(int) {
+	bigger := make([]uint64, MaxDepth/64+1)
+	copy(bigger, s.stack)
+	s.stack = bigger
 }
 
 func (s *scanner) fail(i int, msg string) int {
@@ -89,12 +118,7 @@ func (s *scanner) value(i, depth int) int {
 			if depth > MaxDepth {
 				return s.fail(i, msgExceededDepth)
 			}
-			d := depth - base - 1
-			if c == '{' {
-				s.stack[d>>6] |= 1 << (d & 63)
-			} else {
-				s.stack[d>>6] &^= 1 << (d & 63)
-			}
+			s.push(depth-base-1, c == '{')
 			i = skipSpace(data, i+1)
 			if i < len(data) && data[i] == c+2 { // '{'+2 == '}', '['+2 == ']'
 				depth--
@@ -188,14 +212,19 @@ const (
 	msb = 0x8080808080808080
 )
 
-// hasSpecial reports whether any of the 8 bytes of w is a quote, a
-// backslash or a control character, the only bytes that end the fast scan
-// of a string. Measured: 5-6x faster than a byte loop on long strings.
-func hasSpecial(w uint64) bool {
+// specialMask flags, in the top bit of each byte, the bytes of w that are
+// a quote, a backslash or a control character: the only bytes that end the
+// fast scan of a string. A flag can be wrong only above a right one (a
+// borrow runs upward), so the lowest flag is exact and its trailing zeros
+// count the plain bytes before it. Measured: 5-6x faster than a byte loop
+// on long strings, and it finds the closing quote of a short key in one step.
+func specialMask(w uint64) uint64 {
 	q := w ^ (lsb * '"')
 	b := w ^ (lsb * '\\')
-	return ((q-lsb)&^q|(b-lsb)&^b|(w-lsb*0x20)&^w)&msb != 0
+	return ((q-lsb)&^q | (b-lsb)&^b | (w-lsb*0x20)&^w) & msb
 }
+
+func hasSpecial(w uint64) bool { return specialMask(w) != 0 }
 
 // str scans the string literal whose opening quote is at data[i] and
 // returns the index after its closing quote. Like encoding/json.Valid it
@@ -204,7 +233,11 @@ func (s *scanner) str(i int) int {
 	data := s.data
 	i++
 	for {
-		for i+8 <= len(data) && !hasSpecial(binary.LittleEndian.Uint64(data[i:])) {
+		for i+8 <= len(data) {
+			if m := specialMask(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
 			i += 8
 		}
 		if i >= len(data) {
@@ -330,9 +363,10 @@ func (s *scanner) number(i int) int {
 
 // Valid reports whether data is one valid JSON value, surrounded by
 // optional whitespace: exactly the documents encoding/json.Valid accepts.
-// It allocates nothing but uses about 1.3 KiB of stack.
+// It allocates nothing for documents nested up to 256 levels.
 func Valid(data []byte) bool {
-	var s scanner
+	var small smallStack
+	s := scanner{stack: small[:]}
 	return s.document(data) >= 0
 }
 

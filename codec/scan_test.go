@@ -1,7 +1,11 @@
 package codec
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -107,6 +111,44 @@ func TestHasSpecial(t *testing.T) {
 			if got := hasSpecial(word); got != want {
 				t.Fatalf("hasSpecial with byte %#x at %d = %v, want %v", c, pos, got, want)
 			}
+		}
+	}
+}
+
+// TestSpecialMaskLowestFlagIsExact pins what the string scan relies on: the
+// lowest flagged byte is the first special byte, even when others follow.
+func TestSpecialMaskLowestFlagIsExact(t *testing.T) {
+	alphabet := []byte{'"', '\\', 0x00, 0x01, 0x1f, 0x20, 0x21, 'a', 0x7f, 0x80, 0xff, 0x5b, 0x5d}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		var w [8]byte
+		for k := range w {
+			w[k] = alphabet[rng.IntN(len(alphabet))]
+		}
+		word := binary.LittleEndian.Uint64(w[:])
+		first := 8
+		for k, c := range w {
+			if c == '"' || c == '\\' || c < 0x20 {
+				first = k
+				break
+			}
+		}
+		m := specialMask(word)
+		got := 8
+		if m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if got != first {
+			t.Fatalf("word % x: first special at %d, mask says %d", w, first, got)
+		}
+		qm := quoteOrBackslashMask(word)
+		firstQ := bytes.IndexAny(w[:], "\"\\")
+		gotQ := -1
+		if qm != 0 {
+			gotQ = bits.TrailingZeros64(qm) >> 3
+		}
+		if gotQ != firstQ {
+			t.Fatalf("word % x: first quote or backslash at %d, mask says %d", w, firstQ, gotQ)
 		}
 	}
 }

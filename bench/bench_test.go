@@ -1,0 +1,105 @@
+package bench_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/jetrpc/jetrpc/bench"
+	"github.com/jetrpc/jetrpc/engine"
+	"github.com/jetrpc/jetrpc/fastserver"
+	"github.com/jetrpc/jetrpc/internal/demo"
+	"github.com/jetrpc/jetrpc/internal/memconn"
+	"github.com/valyala/bytebufferpool"
+	"github.com/valyala/fasthttp"
+)
+
+// Cases are the core slice's hot paths, the same as the allocation tests.
+var cases = []struct{ name, body string }{
+	{"ping", `{"jsonrpc":"2.0","method":"ping","id":1}`},
+	{"add_named", `{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":2},"id":1}`},
+	{"add_positional", `{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}`},
+	{"echo_1KiB", `{"jsonrpc":"2.0","method":"echo","params":["` + strings.Repeat("x", 1024) + `"],"id":1}`},
+	{"batch_10_adds", "[" + strings.Repeat(`{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},`, 9) +
+		`{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}]`},
+	{"notification", `{"jsonrpc":"2.0","method":"add","params":[1,2]}`},
+	{"unknown_method", `{"jsonrpc":"2.0","method":"nope","id":1}`},
+}
+
+func newEngine(b *testing.B) *engine.Engine {
+	e := engine.New()
+	if err := demo.Register(e); err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// BenchmarkHandle measures Engine.Handle alone: parse, dispatch, answer.
+func BenchmarkHandle(b *testing.B) {
+	e := newEngine(b)
+	ctx := context.Background()
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			in := []byte(c.body)
+			out := bytebufferpool.Get()
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in)))
+			for b.Loop() {
+				out.Reset()
+				e.Handle(ctx, in, out)
+			}
+		})
+	}
+}
+
+// BenchmarkHandleEcho1MiB measures large params: SetBytes makes the MB/s
+// column the request bytes handled per second.
+func BenchmarkHandleEcho1MiB(b *testing.B) {
+	e := newEngine(b)
+	in := []byte(`{"jsonrpc":"2.0","method":"echo","params":["` + strings.Repeat("abcdefgh", 1<<17) + `"],"id":1}`)
+	out := bytebufferpool.Get()
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		out.Reset()
+		e.Handle(ctx, in, out)
+	}
+}
+
+// BenchmarkFastHTTP measures whole HTTP requests through a fasthttp.Server
+// with the production settings: keep-alive requests pipelined on an
+// in-memory connection, HTTP parsing and answer writing included. "bare"
+// is the ceiling: a handler that writes a fixed answer without reading.
+func BenchmarkFastHTTP(b *testing.B) {
+	srv := fastserver.New(newEngine(b), fastserver.Config{})
+	b.Run("bare", func(b *testing.B) {
+		serveRequests(b, bench.BareHandler, cases[0].body)
+	})
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			serveRequests(b, srv.HandleFastHTTP, c.body)
+		})
+	}
+}
+
+func serveRequests(b *testing.B, h fasthttp.RequestHandler, body string) {
+	const perConn = 256
+	hs := fastserver.NewFastHTTPServer(h, fastserver.Config{})
+	req := memconn.PostRequest(fastserver.DefaultPath, body)
+	reqs := bytes.Repeat(req, perConn)
+	conn := &memconn.Conn{}
+	conn.In.Grow(len(reqs))
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	b.ResetTimer()
+	for i := 0; i < b.N; i += perConn {
+		n := min(perConn, b.N-i)
+		conn.In.Write(reqs[:n*len(req)])
+		if err := hs.ServeConn(conn); err != nil {
+			b.Fatal(err)
+		}
+		conn.Out.Reset()
+	}
+}
