@@ -8,7 +8,7 @@ BENCHCOUNT    ?= 10
 BENCHOUT      ?= bench.txt
 ARGS          ?=
 
-.PHONY: run build test unit allocs lint bench clean
+.PHONY: run build test unit allocs lint bench loopback clean
 
 ## run: serve the demo methods on 127.0.0.1:8080/json-rpc (ARGS='-addr … -path …')
 run:
@@ -41,6 +41,10 @@ $(STATICCHECK):
 ## bench: the benchmark suite, -count $(BENCHCOUNT) for benchstat, written to $(BENCHOUT)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./bench/... | tee $(BENCHOUT)
+
+## loopback: requests/s over loopback HTTP, jetrpc vs the bare fasthttp handler, pinned to separate cores (needs wrk)
+loopback:
+	bench/loopback/run.sh
 
 clean:
 	rm -rf $(BIN) $(BENCHOUT)

@@ -65,7 +65,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", fastserver.DefaultAddr, "TCP address to listen on")
 	path := fs.String("path", fastserver.DefaultPath, "URL path to serve JSON-RPC on")
-	baseline := fs.Bool("baseline", false, "serve a fixed ping answer without parsing requests (the bare fasthttp ceiling, for load-test comparisons)")
+	baseline := fs.Bool("baseline", false, "serve a fixed answer without parsing requests (the bare fasthttp ceiling, for load-test comparisons)")
+	baselineAnswer := fs.String("baseline-answer", "", "with -baseline, the file whose bytes are the fixed answer (default: a ping answer)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -81,7 +82,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	srv := fastserver.New(e, fastserver.Config{Addr: *addr, Path: *path, Logger: logger})
 	serveOn, shutdown := srv.Serve, srv.Shutdown
 	if *baseline {
-		hs := fastserver.NewFastHTTPServer(bench.BareHandler, srv.Config())
+		answer := bench.BareAnswer
+		if *baselineAnswer != "" {
+			var err error
+			if answer, err = os.ReadFile(*baselineAnswer); err != nil {
+				fmt.Fprintf(stderr, "jetrpc: %v\n", err)
+				return 1
+			}
+		}
+		hs := fastserver.NewFastHTTPServer(bench.FixedHandler(answer), srv.Config())
 		serveOn, shutdown = hs.Serve, hs.ShutdownWithContext
 	}
 	ln, err := net.Listen("tcp", *addr)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +85,22 @@ func TestServeBaseline(t *testing.T) {
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("exit status %d", code)
+	}
+}
+
+func TestServeBaselineAnswerFile(t *testing.T) {
+	file := t.TempDir() + "/answer.json"
+	if err := os.WriteFile(file, []byte(`{"jsonrpc":"2.0","result":42,"id":7}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	url, stop := startServe(t, "-baseline", "-baseline-answer", file)
+	if status, got := post(t, url, `{}`); status != 200 || got != `{"jsonrpc":"2.0","result":42,"id":7}` {
+		t.Errorf("baseline answer: %d %s", status, got)
+	}
+	stop()
+	var errOut strings.Builder
+	if code := run(context.Background(), []string{"serve", "-baseline", "-baseline-answer", file + ".missing"}, io.Discard, &errOut); code != 1 {
+		t.Errorf("missing answer file: exit %d", code)
 	}
 }
 

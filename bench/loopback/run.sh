@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Loopback HTTP load: `jetrpc serve` against `jetrpc serve -baseline` (the
+# bare fasthttp handler sending the case's own answer without parsing, same
+# server settings), server on core 0 with
+# GOMAXPROCS=1, wrk on core 1 with one thread and 64 keep-alive connections.
+# Each case alternates baseline and jetrpc ROUNDS times, DURATION each, and
+# prints a markdown table of requests/s and the ratio. Targets 127.0.0.1 only.
+#
+#   bench/loopback/run.sh            # or: make loopback
+#   DURATION=10s ROUNDS=3 bench/loopback/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+DURATION=${DURATION:-5s}
+ROUNDS=${ROUNDS:-2}
+PORT=${PORT:-18181}
+URL=http://127.0.0.1:$PORT/json-rpc
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
+go build -o "$tmp/jetrpc" ./cmd/jetrpc
+
+x1k=$(printf 'x%.0s' $(seq 1024))
+add='{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}'
+batch="[$add"; for _ in $(seq 9); do batch="$batch,$add"; done; batch="$batch]"
+declare -A bodies=(
+  [ping]='{"jsonrpc":"2.0","method":"ping","id":1}'
+  [add]="$add"
+  [echo_1KiB]="{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"$x1k\"],\"id\":1}"
+  [batch_10_adds]="$batch"
+)
+
+# rps MODE BODYFILE: one bounded run, prints requests/s.
+rps() {
+  local flags=()
+  [ "$1" = baseline ] && flags=(-baseline -baseline-answer "$tmp/answer")
+  GOMAXPROCS=1 taskset -c 0 "$tmp/jetrpc" serve -addr 127.0.0.1:$PORT "${flags[@]}" 2>/dev/null &
+  local pid=$!
+  for _ in $(seq 50); do curl -s -o /dev/null -XPOST "$URL" -d '{}' && break; sleep 0.1; done
+  local out
+  out=$(BODY_FILE=$2 timeout 60 taskset -c 1 wrk -t1 -c64 -d"$DURATION" -s bench/loopback/jsonrpc.lua "$URL")
+  kill -INT $pid; wait $pid || true
+  if ! grep -q '^non200=0$' <<<"$out" || grep -q 'Socket errors' <<<"$out"; then
+    echo "bad run ($1): $out" >&2; exit 1
+  fi
+  awk '/Requests\/sec/ {print $2}' <<<"$out"
+}
+
+echo "| case | bare fasthttp req/s | jetrpc req/s | ratio |"
+echo "| --- | ---: | ---: | ---: |"
+for name in ping add echo_1KiB batch_10_adds; do
+  printf '%s' "${bodies[$name]}" > "$tmp/body"
+  # The baseline's fixed answer is jetrpc's real answer to this body.
+  "$tmp/jetrpc" serve -addr 127.0.0.1:$PORT 2>/dev/null &
+  for _ in $(seq 50); do curl -s -o /dev/null -XPOST "$URL" -d '{}' && break; sleep 0.1; done
+  curl -s -XPOST "$URL" --data-binary @"$tmp/body" > "$tmp/answer"
+  kill -INT $!; wait $! || true
+  bare=0; ours=0
+  for _ in $(seq "$ROUNDS"); do
+    bare=$(echo "$bare + $(rps baseline "$tmp/body")" | bc -l)
+    ours=$(echo "$ours + $(rps jetrpc "$tmp/body")" | bc -l)
+  done
+  printf '| %s | %.0f | %.0f | %.2f |\n' "$name" "$(echo "$bare/$ROUNDS" | bc -l)" "$(echo "$ours/$ROUNDS" | bc -l)" "$(echo "$ours/$bare" | bc -l)"
+done
