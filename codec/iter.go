@@ -55,9 +55,19 @@ func (it *Iter) Next() bool {
 	}
 	if it.object {
 		end := skipValidString(data, i)
+		if end-1 < i+1 { // an unterminated key: only unvalidated input gets here
+			it.i = len(data)
+			it.key, it.value = nil, nil
+			return false
+		}
 		it.key = data[i+1 : end-1 : end-1]
 		i = skipSpace(data, end)
 		i = skipSpace(data, i+1) // the colon
+		if i >= len(data) { // a key without a value: only unvalidated input gets here
+			it.i = len(data)
+			it.key, it.value = nil, nil
+			return false
+		}
 	}
 	end := skipValidValue(data, i)
 	it.value = data[i:end:end]
@@ -80,12 +90,18 @@ func (it *Iter) Index() int { return it.n - 1 }
 func skipValidString(data []byte, i int) int {
 	i++
 	for i < len(data) {
-		for i+8 <= len(data) {
-			if m := quoteOrBackslashMask(binary.LittleEndian.Uint64(data[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3 // the lowest flag is exact, see specialMask
+		for i+16 <= len(data) { // two words per step, as in skipPlain
+			m1 := quoteOrBackslashMask(binary.LittleEndian.Uint64(data[i:]))
+			m2 := quoteOrBackslashMask(binary.LittleEndian.Uint64(data[i+8:]))
+			if m1|m2 != 0 {
+				if m1 != 0 {
+					i += bits.TrailingZeros64(m1) >> 3 // the lowest flag is exact, see specialMask
+				} else {
+					i += 8 + bits.TrailingZeros64(m2)>>3
+				}
 				break
 			}
-			i += 8
+			i += 16
 		}
 		if i >= len(data) {
 			break

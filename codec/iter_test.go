@@ -33,3 +33,18 @@ func TestIter(t *testing.T) {
 		}
 	}
 }
+
+// TestIterNeverPanics feeds Iter documents it was not meant for: truncated
+// and invalid ones. It must stop, not panic.
+func TestIterNeverPanics(t *testing.T) {
+	for _, doc := range differentialCorpus() {
+		for _, in := range []string{doc, "{" + doc, "[" + doc, `{"` + doc, `{"a":` + doc} {
+			it := Iterate([]byte(in))
+			for n := 0; it.Next(); n++ {
+				if n > len(in) {
+					t.Fatalf("Iterate(%.40q) does not stop", in)
+				}
+			}
+		}
+	}
+}

@@ -107,6 +107,27 @@ func TestHandlerErrors(t *testing.T) {
 
 func zero() float64 { return 0 }
 
+// TestRawResultsFromParams pins when a raw result skips validation: only
+// when it is exactly one of the call's raw params values.
+func TestRawResultsFromParams(t *testing.T) {
+	e := engine.New()
+	type p struct {
+		V json.RawMessage `json:"v"`
+	}
+	must(t, engine.Register(e, "whole", func(_ context.Context, p p) (json.RawMessage, error) { return p.V, nil }))
+	must(t, engine.Register(e, "part", func(_ context.Context, p p) (json.RawMessage, error) { return p.V[1:], nil }))
+	must(t, engine.Register(e, "prefix", func(_ context.Context, p p) (json.RawMessage, error) { return p.V[:len(p.V)-1], nil }))
+	for _, tt := range []struct{ method, want string }{
+		{"whole", `{"jsonrpc":"2.0","result":[1,2],"id":1}`},
+		{"part", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"result is not valid JSON"},"id":1}`},
+		{"prefix", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"result is not valid JSON"},"id":1}`},
+	} {
+		if got := handle(e, `{"jsonrpc":"2.0","method":"`+tt.method+`","params":[[1,2]],"id":1}`); got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.method, got, tt.want)
+		}
+	}
+}
+
 func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {

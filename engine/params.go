@@ -33,6 +33,9 @@ type paramsDecoder[P any] struct {
 	shape  paramsShape
 	fields []paramField
 	byName map[string]int
+	// rawOffsets are the offsets of the json.RawMessage fields: their
+	// values are sub-slices of params the codec has validated.
+	rawOffsets []uintptr
 }
 
 // paramField is one exported field of a params struct.
@@ -94,6 +97,9 @@ func newParamsDecoder[P any]() (*paramsDecoder[P], error) {
 		}
 		d.byName[name] = len(d.fields)
 		d.fields = append(d.fields, f)
+		if sf.Type == rawMessageType {
+			d.rawOffsets = append(d.rawOffsets, sf.Offset)
+		}
 	}
 	if len(d.fields) > maxParamFields {
 		return nil, fmt.Errorf("params type %v has %d fields, more than %d", t, len(d.fields), maxParamFields)
@@ -166,6 +172,18 @@ func (d *paramsDecoder[P]) decodeStruct(params []byte, base unsafe.Pointer) erro
 		}
 	}
 	return nil
+}
+
+// isParamValue reports whether raw is exactly the value of one of p's
+// json.RawMessage fields, which the codec validated as one JSON value.
+func (d *paramsDecoder[P]) isParamValue(p *P, raw []byte) bool {
+	for _, off := range d.rawOffsets {
+		v := *(*stdjson.RawMessage)(unsafe.Add(unsafe.Pointer(p), off))
+		if len(v) == len(raw) && len(v) > 0 && &v[0] == &raw[0] {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldByName finds the field for a raw object key: exactly first, then

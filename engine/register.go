@@ -2,10 +2,12 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
 	"sync"
+	"unsafe"
 )
 
 // method is an entry of the method table: a handler adapted once, at
@@ -103,6 +105,14 @@ func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, 
 		r, err := fn(c.ctx, *p)
 		if err != nil {
 			return err
+		}
+		if enc.kind == resultRaw {
+			// An echoed params value was validated by the parser: skip the
+			// second pass (a third of the time of a 1 MiB echo).
+			if raw := *(*json.RawMessage)(unsafe.Pointer(&r)); dec.isParamValue(p, raw) {
+				c.out = append(c.out, raw...)
+				return nil
+			}
 		}
 		c.out, err = enc.append(c.out, &r)
 		return err

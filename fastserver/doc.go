@@ -15,4 +15,9 @@
 // The request body is handed to the engine in place (fasthttp's buffer) and
 // the answer is built in a pooled buffer: a request allocates nothing in
 // steady state. Handlers must not keep params after they return.
+//
+// The context a handler gets is the request's *fasthttp.RequestCtx: it is
+// done when the server shuts down, and, like the params, it is valid only
+// until the handler returns (fasthttp reuses it): a goroutine that outlives
+// the call must not use it.
 package fastserver

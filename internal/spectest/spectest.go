@@ -70,6 +70,7 @@ var Cases = []Case{
 	{"30-digit id", `{"jsonrpc":"2.0","method":"ping","id":123456789012345678901234567890}`,
 		`{"jsonrpc":"2.0","result":"pong","id":123456789012345678901234567890}`},
 	{"fractional id", `{"jsonrpc":"2.0","method":"ping","id":-1.50e+3}`, `{"jsonrpc":"2.0","result":"pong","id":-1.50e+3}`},
+	{"escaped method name", `{"jsonrpc":"2.0","method":"p\u0069ng","id":1}`, `{"jsonrpc":"2.0","result":"pong","id":1}`},
 	{"failing notification", `{"jsonrpc":"2.0","method":"fail"}`, ``},
 	{"unknown notification", `{"jsonrpc":"2.0","method":"nope","params":{}}`, ``},
 	{"method names are case-sensitive", `{"jsonrpc":"2.0","method":"PING","id":1}`,
