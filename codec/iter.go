@@ -63,7 +63,7 @@ func (it *Iter) Next() bool {
 		it.key = data[i+1 : end-1 : end-1]
 		i = skipSpace(data, end)
 		i = skipSpace(data, i+1) // the colon
-		if i >= len(data) { // a key without a value: only unvalidated input gets here
+		if i >= len(data) {      // a key without a value: only unvalidated input gets here
 			it.i = len(data)
 			it.key, it.value = nil, nil
 			return false
