@@ -59,6 +59,30 @@ func AppendErrorObject(dst []byte, e *Error) []byte {
 	return append(dst, '}')
 }
 
+// AppendBatchOpen starts the answer to a batch: it appends '[' to dst and
+// returns the extended dst. Remember len(dst) before the call as start.
+func AppendBatchOpen(dst []byte) []byte { return append(dst, '[') }
+
+// AppendBatchItem prepares dst for one more answer of the batch begun at
+// start: it appends the separator unless the answer is the first.
+func AppendBatchItem(dst []byte, start int) []byte {
+	if len(dst) > start+1 {
+		return append(dst, ',')
+	}
+	return dst
+}
+
+// AppendBatchClose ends the batch answer begun at start and returns the
+// extended dst: with ']' when it holds answers, and truncated back to start
+// when it holds none, since a batch of notifications is answered with
+// nothing at all.
+func AppendBatchClose(dst []byte, start int) []byte {
+	if len(dst) == start+1 {
+		return dst[:start]
+	}
+	return append(dst, ']')
+}
+
 // AppendInvalidRequest appends a -32600 answer whose data is the reason
 // (one of the Invalid* constants) to dst and returns the extended dst.
 func AppendInvalidRequest(dst, id []byte, reason string) []byte {

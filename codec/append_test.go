@@ -76,3 +76,19 @@ func TestErrors(t *testing.T) {
 		t.Error("code ranges are wrong")
 	}
 }
+
+func TestAppendBatch(t *testing.T) {
+	dst := []byte("x")
+	start := len(dst)
+	dst = AppendBatchOpen(dst)
+	if got := string(AppendBatchClose(dst, start)); got != "x" {
+		t.Errorf("empty batch answer = %q, want nothing appended", got)
+	}
+	for _, id := range []string{"1", `"b"`} {
+		dst = AppendResult(AppendBatchItem(dst, start), []byte(id), []byte("true"))
+	}
+	want := `x[{"jsonrpc":"2.0","result":true,"id":1},{"jsonrpc":"2.0","result":true,"id":"b"}]`
+	if got := string(AppendBatchClose(dst, start)); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

@@ -74,24 +74,15 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 		return codec.AppendInvalidRequest(dst, nil, r.Invalid)
 	}
 	start := len(dst)
-	dst = append(dst, '[')
-	answered := 0
+	dst = codec.AppendBatchOpen(dst)
 	for i := range b.Requests {
 		mark := len(dst)
-		if answered > 0 {
-			dst = append(dst, ',')
-		}
 		var ok bool
-		if dst, ok = e.appendOne(ctx, dst, &b.Requests[i]); ok {
-			answered++
-		} else {
-			dst = dst[:mark]
+		if dst, ok = e.appendOne(ctx, codec.AppendBatchItem(dst, start), &b.Requests[i]); !ok {
+			dst = dst[:mark] // a notification: drop the separator too
 		}
 	}
-	if answered == 0 {
-		return dst[:start] // only notifications: no answer at all
-	}
-	return append(dst, ']')
+	return codec.AppendBatchClose(dst, start) // nothing at all for notifications only
 }
 
 // appendOne answers one request; it reports false, having appended
