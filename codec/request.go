@@ -126,40 +126,13 @@ func (b *Batch) Reset() {
 // released or parses again.
 func (b *Batch) Parse(body []byte) error {
 	b.Reset()
-	s := &b.scan
-	s.data = body
-	i := skipSpace(body, 0)
-	if i < len(body) && body[i] == '[' {
-		b.IsArray = true
-		i = skipSpace(body, i+1)
-		if i < len(body) && body[i] == ']' {
-			i++
-			b.Requests = append(b.Requests, Request{Invalid: InvalidEmptyBatch})
-		} else {
-			for {
-				if i = b.item(i, 1); i < 0 {
-					return b.fail()
-				}
-				i = skipSpace(body, i)
-				if i < len(body) && body[i] == ',' {
-					i = skipSpace(body, i+1)
-					continue
-				}
-				if i < len(body) && body[i] == ']' {
-					i++
-					break
-				}
-				s.failChar(i, msgAfterArrValue)
-				return b.fail()
-			}
-		}
-	} else if i = b.item(i, 0); i < 0 {
-		return b.fail()
+	isArray, ok := b.scan.walk(body, b)
+	if !ok {
+		clear(b.Requests)
+		b.Requests = b.Requests[:0]
+		return &b.scan.err
 	}
-	if i = skipSpace(body, i); i < len(body) {
-		s.failChar(i, msgAfterTopValue)
-		return b.fail()
-	}
+	b.IsArray = isArray
 	for k := range b.Requests {
 		if r := &b.Requests[k]; r.methodEscaped {
 			r.Method = b.scratch[r.methodOff : r.methodOff+r.methodLen : r.methodOff+r.methodLen]
@@ -168,86 +141,18 @@ func (b *Batch) Parse(body []byte) error {
 	return nil
 }
 
-func (b *Batch) fail() error {
-	clear(b.Requests)
-	b.Requests = b.Requests[:0]
-	return &b.scan.err
-}
-
-// item parses the batch element or single request at i.
-func (b *Batch) item(i, depth int) int {
-	if i < len(b.scan.data) && b.scan.data[i] == '{' {
-		return b.object(i, depth)
-	}
-	if i = b.scan.value(i, depth); i >= 0 {
-		b.Requests = append(b.Requests, Request{Invalid: InvalidNotObject})
-	}
-	return i
-}
-
-// The members of a request object that the codec looks at.
-const (
-	memberOther = iota
-	memberJSONRPC
-	memberMethod
-	memberParams
-	memberID
-)
-
-// object parses the request object at data[i] == '{'.
-func (b *Batch) object(i, depth int) int {
-	s := &b.scan
-	data := s.data
-	var version, method, params, id []byte
-	i = skipSpace(data, i+1)
-	if i < len(data) && data[i] == '}' {
-		i++
-	} else {
-		for {
-			if i >= len(data) || data[i] != '"' {
-				return s.failChar(i, msgBeginKey)
-			}
-			keyStart := i + 1
-			if i = s.str(i); i < 0 {
-				return i
-			}
-			key := data[keyStart : i-1]
-			i = skipSpace(data, i)
-			if i >= len(data) || data[i] != ':' {
-				return s.failChar(i, msgAfterKey)
-			}
-			valStart := skipSpace(data, i+1)
-			if i = s.value(valStart, depth+1); i < 0 {
-				return i
-			}
-			val := data[valStart:i:i]
-			// Duplicate members: the last one wins, as in encoding/json.
-			switch memberOf(key) {
-			case memberJSONRPC:
-				version = val
-			case memberMethod:
-				method = val
-			case memberParams:
-				params = val
-			case memberID:
-				id = val
-			}
-			i = skipSpace(data, i)
-			if i < len(data) && data[i] == ',' {
-				i = skipSpace(data, i+1)
-				continue
-			}
-			if i < len(data) && data[i] == '}' {
-				i++
-				break
-			}
-			return s.failChar(i, msgAfterObjValue)
-		}
-	}
+// object records the request object whose members the scanner collected.
+func (b *Batch) object() {
+	m := &b.scan.members
 	b.Requests = append(b.Requests, Request{})
-	b.fill(&b.Requests[len(b.Requests)-1], version, method, params, id)
-	return i
+	b.fill(&b.Requests[len(b.Requests)-1], m[memberJSONRPC], m[memberMethod], m[memberParams], m[memberID])
 }
+
+// nonObject records an item that is valid JSON but not an object.
+func (b *Batch) nonObject() { b.Requests = append(b.Requests, Request{Invalid: InvalidNotObject}) }
+
+// emptyArray records an empty batch, which is answered with one error.
+func (b *Batch) emptyArray() { b.Requests = append(b.Requests, Request{Invalid: InvalidEmptyBatch}) }
 
 // fill classifies the members of a request object into r.
 func (b *Batch) fill(r *Request, version, method, params, id []byte) {
@@ -300,29 +205,6 @@ func (r *Request) setInvalid(reason string) {
 	if r.Invalid == "" {
 		r.Invalid = reason
 	}
-}
-
-// memberOf names the request member whose raw key (without quotes) is key.
-func memberOf(key []byte) int {
-	if needsUnescape(key) {
-		if len(key) > 64 { // "\u006a\u0073..." spells a 7-letter key in at most 42 bytes
-			return memberOther
-		}
-		var buf [64]byte
-		key = AppendUnescaped(buf[:0], key)
-	}
-	// The compiler turns switch string(b) into comparisons without a copy.
-	switch string(key) {
-	case "jsonrpc":
-		return memberJSONRPC
-	case "method":
-		return memberMethod
-	case "params":
-		return memberParams
-	case "id":
-		return memberID
-	}
-	return memberOther
 }
 
 // stringEquals reports whether the raw JSON value v is a string equal to s.

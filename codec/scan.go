@@ -41,6 +41,8 @@ type scanner struct {
 	// It never points into the scanner itself: that would move a scanner
 	// on the stack to the heap.
 	stack []uint64
+	// members collects an envelope's known members (see envelope).
+	members members
 }
 
 // smallStack is the depth stack a scanner starts with: 256 levels.
@@ -232,6 +234,13 @@ func hasSpecial(w uint64) bool { return specialMask(w) != 0 }
 // (with the engine skipping a second validation, 1 MiB echo went from
 // 0.94-1.3 to 1.34-1.45 GB/s on this machine).
 func skipPlain(data []byte, i int) int {
+	// Keys and most values end within a word: test one before the loop.
+	if i+8 <= len(data) {
+		if m := specialMask(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
 	for i+16 <= len(data) {
 		m1 := specialMask(binary.LittleEndian.Uint64(data[i:]))
 		m2 := specialMask(binary.LittleEndian.Uint64(data[i+8:]))

@@ -390,6 +390,14 @@ func floatLeaf(t reflect.Type) leafDecoder {
 		if kindOf(v) != "number" {
 			return typeError(v, name)
 		}
+		if n, ok := smallInt(v); ok {
+			if bits == 32 {
+				*(*float32)(p) = float32(n)
+			} else {
+				*(*float64)(p) = float64(n)
+			}
+			return nil
+		}
 		f, err := strconv.ParseFloat(stringOf(v), bits)
 		if err != nil {
 			return fmt.Errorf("cannot use %s as %s: out of range", v, name)
@@ -401,6 +409,30 @@ func floatLeaf(t reflect.Type) leafDecoder {
 		}
 		return nil
 	}
+}
+
+// smallInt parses a JSON number that is an integer of at most 15 digits,
+// which float64 holds exactly; anything else reports false and takes
+// strconv's path. Most numeric params are such integers.
+func smallInt(v []byte) (int64, bool) {
+	neg := v[0] == '-'
+	if neg {
+		v = v[1:]
+	}
+	if len(v) == 0 || len(v) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // goJSONLeaf decodes with go-json into the field, seen as a value of type t.

