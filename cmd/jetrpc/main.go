@@ -1,9 +1,13 @@
 // Command jetrpc is jetrpc's one binary.
 //
 //	jetrpc serve [-addr 127.0.0.1:8080] [-path /json-rpc]
+//	jetrpc call [-url URL] [-notify] [-timeout D] [-H 'Name: value'] METHOD [PARAMS]
 //
 // serve runs the load-test target: the demo methods ping, echo, add, sleep
 // and fail, until SIGINT or SIGTERM, then stops gracefully and exits 0.
+// call calls one method from the shell, like curl for JSON-RPC: it prints
+// the result and exits 0, prints a JSON-RPC error to stderr and exits 1,
+// or exits 2 when the call could not be made.
 package main
 
 import (
@@ -29,6 +33,7 @@ const usage = `usage: jetrpc <command> [flags]
 
 commands:
   serve    serve the demo methods (ping, echo, add, sleep, fail) over HTTP
+  call     call one method and print its result
 
 Run 'jetrpc <command> -h' for a command's flags.
 `
@@ -49,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stderr)
+	case "call":
+		return call(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

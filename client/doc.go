@@ -1,0 +1,25 @@
+// Package client calls JSON-RPC 2.0 servers: synchronously (Call,
+// CallRaw), asynchronously (Go, with a Done channel), as notifications
+// (Notify) and in batches (NewBatch), over a pluggable Transport.
+//
+//	t, _ := client.NewFastHTTP("http://127.0.0.1:8080/json-rpc", client.FastHTTPConfig{})
+//	c := client.New(t)
+//	var sum float64
+//	err := c.Call(ctx, "add", []int{1, 2}, &sum)
+//	var rpcErr *codec.Error
+//	if errors.As(err, &rpcErr) { … the server answered with an error … }
+//
+// A Transport is one method, RoundTrip(ctx, request, answer buffer), so a
+// new way to reach a server takes a few lines; TransportFunc adapts a
+// function. FastHTTP (pooled keep-alive connections, TLS, unix sockets)
+// and HTTP (net/http, for proxies and RoundTripper middleware) ship here.
+//
+// # Cost
+//
+// CallRaw, or Call with *json.RawMessage params and result, over FastHTTP
+// with a context that cannot be cancelled, allocates nothing in steady
+// state. Typed params and results cost what go-json needs; a cancellable
+// context costs a goroutine per call over FastHTTP.
+//
+// A Client is safe for concurrent use; ids come from one atomic counter.
+package client

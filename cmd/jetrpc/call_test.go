@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+)
+
+func TestCall(t *testing.T) {
+	url, stop := startServe(t)
+	defer stop()
+	tests := []struct {
+		name       string
+		args       []string
+		code       int
+		out, errOf string
+	}{
+		{"result", []string{"add", "[1,2]"}, 0, "3\n", ""},
+		{"by name", []string{"add", `{"a":0.5,"b":0.25}`}, 0, "0.75\n", ""},
+		{"no params", []string{"ping"}, 0, "\"pong\"\n", ""},
+		{"pretty UTF-8", []string{"echo", `{"message":{"k":["h\u00e9llo",[],{}],"n":null}}`}, 0,
+			"{\n  \"k\": [\n    \"héllo\",\n    [],\n    {}\n  ],\n  \"n\": null\n}\n", ""},
+		{"header", []string{"-H", "Authorization: Bearer x", "ping"}, 0, "\"pong\"\n", ""},
+		{"notify", []string{"-notify", "add", "[1,2]"}, 0, "", ""},
+		{"rpc error", []string{"fail"}, 1, "", "error 1000: fail\n"},
+		{"rpc error with data", []string{"add", `["x",1]`}, 1, "", "error -32602: Invalid params\ndata: \"param \\\"a\\\": cannot use string as float64\"\n"},
+		{"unknown method", []string{"nope"}, 1, "", "error -32601: Method not found\n"},
+		{"bad params", []string{"add", "1,2"}, 2, "", "jetrpc: PARAMS must be a JSON array or object, not 1,2\n"},
+		{"no method", []string{}, 2, "", "usage: jetrpc call"},
+		{"bad header", []string{"-H", "nocolon", "ping"}, 2, "", "is not 'Name: value'"},
+		{"timeout", []string{"-timeout", "50ms", "sleep", `{"ms":2000}`}, 2, "", "jetrpc: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut strings.Builder
+			code := run(context.Background(), append([]string{"call", "-url", url}, tt.args...), &out, &errOut)
+			if code != tt.code || out.String() != tt.out || !strings.Contains(errOut.String(), tt.errOf) {
+				t.Errorf("exit %d, stdout %q, stderr %q\nwant %d, %q, %q…", code, out.String(), errOut.String(), tt.code, tt.out, tt.errOf)
+			}
+		})
+	}
+}
+
+func TestCallTransportError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	var out, errOut strings.Builder
+	code := run(context.Background(), []string{"call", "-url", "http://" + addr + "/json-rpc", "ping"}, &out, &errOut)
+	if code != 2 || !strings.Contains(errOut.String(), "client: transport: ") {
+		t.Errorf("exit %d, stderr %q; want 2 and a transport error", code, errOut.String())
+	}
+}
