@@ -104,7 +104,17 @@ func (s *scanner) envelope(i, depth int) int {
 			return s.failChar(i, msgAfterKey)
 		}
 		valStart := skipSpace(data, i+1)
-		if i = s.value(valStart, depth+1); i < 0 {
+		// Envelope members are mostly strings and numbers: scan them
+		// directly, without the container machinery of value.
+		switch {
+		case valStart < len(data) && data[valStart] == '"':
+			i = s.str(valStart)
+		case valStart < len(data) && (isDigit(data[valStart]) || data[valStart] == '-'):
+			i = s.number(valStart)
+		default:
+			i = s.value(valStart, depth+1)
+		}
+		if i < 0 {
 			return i
 		}
 		if m := memberOf(key); m != memberOther {

@@ -23,6 +23,23 @@ type Call struct {
 	req         *codec.Request
 	out         []byte // the answer being built, result prefix included
 	resultStart int
+	// slots keeps one params value per typed method (a *P, by the method's
+	// slot index), so that a call reuses it instead of a pool round trip.
+	slots []any
+}
+
+// slot returns the params value of the typed method with slot index i,
+// making it on first use. The caller zeroes it before returning.
+func slot[P any](c *Call, i int) *P {
+	if i >= len(c.slots) {
+		c.slots = append(c.slots, make([]any, i+1-len(c.slots))...)
+	}
+	if p, ok := c.slots[i].(*P); ok {
+		return p
+	}
+	p := new(P)
+	c.slots[i] = p
+	return p
 }
 
 func (c *Call) reset() {

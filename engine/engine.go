@@ -22,6 +22,7 @@ import (
 type Engine struct {
 	methods atomic.Pointer[map[string]*method]
 	mu      sync.Mutex // serializes registrations
+	slots   int        // typed methods registered: each has a slot in every Call
 	logger  *slog.Logger
 	calls   sync.Pool // *Call
 }
@@ -65,8 +66,11 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 	if err := b.Parse(in); err != nil {
 		return codec.AppendParseError(dst, err.(*codec.SyntaxError))
 	}
+	// One Call serves every item: items run one after the other.
+	c := e.calls.Get().(*Call)
+	defer e.calls.Put(c)
 	if !b.IsArray {
-		dst, _ = e.appendOne(ctx, dst, &b.Requests[0])
+		dst, _ = e.appendOne(ctx, c, dst, &b.Requests[0])
 		return dst
 	}
 	if r := &b.Requests[0]; r.Invalid == codec.InvalidEmptyBatch {
@@ -78,7 +82,7 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 	for i := range b.Requests {
 		mark := len(dst)
 		var ok bool
-		if dst, ok = e.appendOne(ctx, codec.AppendBatchItem(dst, start), &b.Requests[i]); !ok {
+		if dst, ok = e.appendOne(ctx, c, codec.AppendBatchItem(dst, start), &b.Requests[i]); !ok {
 			dst = dst[:mark] // a notification: drop the separator too
 		}
 	}
@@ -87,7 +91,7 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 
 // appendOne answers one request; it reports false, having appended
 // nothing, when no answer is owed.
-func (e *Engine) appendOne(ctx context.Context, dst []byte, r *codec.Request) ([]byte, bool) {
+func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Request) ([]byte, bool) {
 	if r.Invalid != "" {
 		return codec.AppendInvalidRequest(dst, r.ID, r.Invalid), true
 	}
@@ -102,7 +106,6 @@ func (e *Engine) appendOne(ctx context.Context, dst []byte, r *codec.Request) ([
 		return codec.AppendError(dst, r.ID, codec.ErrMethodNotFound), true
 	}
 	mark := len(dst)
-	c := e.calls.Get().(*Call)
 	c.ctx, c.req = ctx, r
 	c.out = codec.AppendResultPrefix(dst)
 	c.resultStart = len(c.out)
@@ -112,7 +115,6 @@ func (e *Engine) appendOne(ctx context.Context, dst []byte, r *codec.Request) ([
 		dst = append(dst, "null"...) // the handler set no result
 	}
 	c.reset()
-	e.calls.Put(c)
 	if r.IsNotification() {
 		return dst[:mark], false
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sync"
 	"unsafe"
 )
 
@@ -89,15 +88,18 @@ func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, 
 	if err != nil {
 		return fmt.Errorf("engine: method %q: %w", name, err)
 	}
-	// The decoded params live in a pooled value: handing a pointer to
-	// go-json or to field decoders would move a local P to the heap.
-	pool := sync.Pool{New: func() any { return new(P) }}
+	// The decoded params live in a slot of the pooled Call, not on the
+	// stack: handing a pointer to go-json or to field decoders would move
+	// a local P to the heap.
+	e.mu.Lock()
+	idx := e.slots
+	e.slots++
+	e.mu.Unlock()
 	return e.RegisterRaw(name, func(c *Call) error {
-		p := pool.Get().(*P)
+		p := slot[P](c, idx)
 		defer func() {
 			var zero P
 			*p = zero // drop references to this call's params
-			pool.Put(p)
 		}()
 		if err := dec.decode(c.req.Params, p); err != nil {
 			return err

@@ -7,7 +7,7 @@
 # prints a markdown table of requests/s and the ratio. Targets 127.0.0.1 only.
 #
 #   bench/loopback/run.sh            # or: make loopback
-#   DURATION=10s ROUNDS=3 bench/loopback/run.sh
+#   DURATION=10s ROUNDS=3 CASES="ping batch_10_adds" bench/loopback/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
@@ -47,7 +47,7 @@ rps() {
 
 echo "| case | bare fasthttp req/s | jetrpc req/s | ratio |"
 echo "| --- | ---: | ---: | ---: |"
-for name in ping add echo_1KiB batch_10_adds; do
+for name in ${CASES:-ping add echo_1KiB batch_10_adds}; do
   printf '%s' "${bodies[$name]}" > "$tmp/body"
   # The baseline's fixed answer is jetrpc's real answer to this body.
   "$tmp/jetrpc" serve -addr 127.0.0.1:$PORT 2>/dev/null &
