@@ -17,7 +17,7 @@ func TestParseResponses(t *testing.T) {
 			[]want{{id: `"1"`, err: `{"code":-32601,"message":"Method not found"}`}}},
 		{` [ {"id":2,"result":[1]} , {"result":null,"id":1,"jsonrpc":"2.0"} ] `, true,
 			[]want{{id: "2", result: "[1]"}, {id: "1", result: "null"}}},
-		{`{"result":7,"error":null,"id":3}`, false, []want{{id: "3", result: "7"}}},                  // JSON-RPC 1.0
+		{`{"result":7,"error":null,"id":3}`, false, []want{{id: "3", result: "7"}}}, // JSON-RPC 1.0
 		{`{"result":null,"error":{"code":1,"message":"m"},"id":3}`, false, []want{{id: "3", err: `{"code":1,"message":"m"}`}}},
 		{`{"id":1}`, false, []want{{id: "1", invalid: InvalidResponseShape}}},
 		{`{"id":1,"result":1,"error":{"code":1,"message":"m"}}`, false, []want{{id: "1", result: "1", err: `{"code":1,"message":"m"}`, invalid: InvalidResponseShape}}},
