@@ -37,7 +37,7 @@ func (c *Client) NewBatch() *Batch { return &Batch{c: c} }
 // Client.Call for params and result). An error encoding params is
 // recorded in the returned BatchCall and returned by Send.
 func (b *Batch) Call(method string, params, result any) *BatchCall {
-	raw, err := encodeParams(params)
+	raw, err := appendParams(nil, params) // owned by the BatchCall until Send
 	bc := &BatchCall{Method: method, Result: result, Err: err, params: raw, id: b.c.ids.Add(1)}
 	b.items = append(b.items, bc)
 	return bc
@@ -45,7 +45,7 @@ func (b *Batch) Call(method string, params, result any) *BatchCall {
 
 // Notify adds a notification, which the server answers with nothing.
 func (b *Batch) Notify(method string, params any) *BatchCall {
-	raw, err := encodeParams(params)
+	raw, err := appendParams(nil, params)
 	bc := &BatchCall{Method: method, Err: err, params: raw, notify: true}
 	b.items = append(b.items, bc)
 	return bc

@@ -10,6 +10,7 @@ import (
 
 	gojson "github.com/goccy/go-json"
 	"github.com/jetrpc/jetrpc/codec"
+	"github.com/jetrpc/jetrpc/internal/jsonenc"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -67,7 +68,9 @@ var (
 // a context that cannot be cancelled, a call allocates nothing in steady
 // state; a json.RawMessage passed by value costs the interface conversion.
 func (c *Client) Call(ctx context.Context, method string, params, result any) error {
-	raw, err := encodeParams(params)
+	buf := bytebufferpool.Get()
+	defer bytebufferpool.Put(buf)
+	raw, err := appendParams(buf, params)
 	if err != nil {
 		return err
 	}
@@ -131,7 +134,9 @@ func (c *Client) call(ctx context.Context, method string, params []byte, result 
 // Notify sends method with params as a notification: the server runs it
 // and answers nothing. params is as for Call.
 func (c *Client) Notify(ctx context.Context, method string, params any) error {
-	raw, err := encodeParams(params)
+	buf := bytebufferpool.Get()
+	defer bytebufferpool.Put(buf)
+	raw, err := appendParams(buf, params)
 	if err != nil {
 		return err
 	}
@@ -199,9 +204,11 @@ func decodeResult(raw []byte, result any) error {
 	return nil
 }
 
-// encodeParams returns the raw JSON of params (see Call): raw kinds as
-// they are, nil for none, anything else encoded by go-json.
-func encodeParams(params any) ([]byte, error) {
+// appendParams returns the raw JSON of params (see Call): raw kinds as
+// they are (the caller's own bytes), nil for none, anything else encoded
+// by go-json into buf, which then holds the result; a nil buf gets a new
+// slice.
+func appendParams(buf *bytebufferpool.ByteBuffer, params any) ([]byte, error) {
 	var raw []byte
 	switch p := params.(type) {
 	case nil:
@@ -213,9 +220,16 @@ func encodeParams(params any) ([]byte, error) {
 	case []byte:
 		raw = p
 	default:
-		b, err := gojson.Marshal(params)
+		var dst []byte
+		if buf != nil {
+			dst = buf.B[:0]
+		}
+		b, err := jsonenc.Append(dst, params)
 		if err != nil {
 			return nil, fmt.Errorf("client: encoding params: %w", err)
+		}
+		if buf != nil {
+			buf.B = b // only ever bytes of our own: never the caller's params
 		}
 		raw = b
 	}

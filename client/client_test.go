@@ -388,3 +388,23 @@ func TestTransportFunc(t *testing.T) {
 		t.Errorf("ids %d then %d, want consecutive", first, second)
 	}
 }
+
+// TestCallerParamsUntouched pins that raw params stay the caller's: the
+// client never keeps them in a pooled buffer that a later call writes into.
+func TestCallerParamsUntouched(t *testing.T) {
+	tr := demoServer(t)["fasthttp/inmemory"]
+	c := client.New(tr)
+	params := append(make(json.RawMessage, 0, 256), `[1,2]`...)
+	var sum float64
+	for range 20 {
+		if err := c.Call(context.Background(), "add", &params, &sum); err != nil || sum != 3 {
+			t.Fatalf("raw add: %v %v", sum, err)
+		}
+		if err := c.Call(context.Background(), "echo", map[string]string{"message": strings.Repeat("z", 100)}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if string(params) != `[1,2]` || string(params[:cap(params)][5:10]) != "\x00\x00\x00\x00\x00" {
+			t.Fatalf("the caller's params changed: %q", params[:cap(params)][:20])
+		}
+	}
+}

@@ -2,10 +2,9 @@ package engine
 
 import (
 	"context"
-	"sync"
 
-	"github.com/goccy/go-json"
 	"github.com/jetrpc/jetrpc/codec"
+	"github.com/jetrpc/jetrpc/internal/jsonenc"
 )
 
 // Handler is the raw form of a method: it reads the call's raw params and
@@ -102,43 +101,10 @@ func (c *Call) Result(v any) error {
 	if len(c.out) != c.resultStart {
 		return errResultSet
 	}
-	out, err := appendJSON(c.out, v)
+	out, err := jsonenc.Append(c.out, v)
 	if err != nil {
 		return codec.ErrInternal.WithData(err.Error())
 	}
 	c.out = out
 	return nil
-}
-
-// jsonSink is an io.Writer appending to b, with a go-json Encoder bound to
-// it, so that encoding goes straight into an answer buffer.
-type jsonSink struct {
-	b   []byte
-	enc *json.Encoder
-}
-
-func (s *jsonSink) Write(p []byte) (int, error) {
-	s.b = append(s.b, p...)
-	return len(p), nil
-}
-
-var sinkPool = sync.Pool{New: func() any {
-	s := new(jsonSink)
-	s.enc = json.NewEncoder(s)
-	s.enc.SetEscapeHTML(false)
-	return s
-}}
-
-// appendJSON appends the go-json encoding of v to dst.
-func appendJSON(dst []byte, v any) ([]byte, error) {
-	s := sinkPool.Get().(*jsonSink)
-	s.b = dst
-	err := s.enc.Encode(v)
-	out := s.b
-	s.b = nil
-	sinkPool.Put(s)
-	if err != nil {
-		return dst, err
-	}
-	return out[:len(out)-1], nil // Encode ends the value with a newline
 }

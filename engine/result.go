@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/jetrpc/jetrpc/codec"
+	"github.com/jetrpc/jetrpc/internal/jsonenc"
 )
 
 // resultKind says how an R is appended.
@@ -108,7 +109,7 @@ func (enc *resultEncoder[R]) append(dst []byte, r *R) ([]byte, error) {
 	}
 	h := enc.holders.Get().(*R)
 	*h = *r
-	out, err := appendJSON(dst, h)
+	out, err := jsonenc.Append(dst, h)
 	var zero R
 	*h = zero
 	enc.holders.Put(h)
