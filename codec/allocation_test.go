@@ -34,3 +34,22 @@ func TestParseAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestValidAllocations(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	for _, depth := range []int{1, 256, 300, MaxDepth} {
+		doc := []byte(strings.Repeat("[", depth) + strings.Repeat("]", depth))
+		if allocs := testing.AllocsPerRun(20, func() {
+			if !Valid(doc) {
+				t.Fatal("not valid")
+			}
+		}); allocs != 0 {
+			t.Errorf("Valid of %d levels: %v allocs, want 0", depth, allocs)
+		}
+	}
+	if Valid([]byte(strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1))) {
+		t.Error("Valid accepts more than MaxDepth levels")
+	}
+}

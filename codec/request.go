@@ -199,6 +199,11 @@ func (b *Batch) fill(r *Request, version, method, params, id []byte) {
 		r.methodLen = len(b.scratch) - r.methodOff
 		r.methodEscaped = true
 	}
+	// Checked last, so that a more specific reason wins. The Version field
+	// keeps what was sent, for a caller that accepts JSON-RPC 1.0.
+	if r.Version != Version2 {
+		r.setInvalid(InvalidVersion)
+	}
 }
 
 func (r *Request) setInvalid(reason string) {

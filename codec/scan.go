@@ -41,6 +41,9 @@ type scanner struct {
 	// It never points into the scanner itself: that would move a scanner
 	// on the stack to the heap.
 	stack []uint64
+	// fixed scanners (Valid's) never grow their stack: they set outgrown
+	// and fail, and Valid scans again with a full one.
+	fixed, outgrown bool
 	// members collects an envelope's known members (see envelope).
 	members members
 }
@@ -48,24 +51,32 @@ type scanner struct {
 // smallStack is the depth stack a scanner starts with: 256 levels.
 type smallStack [4]uint64
 
-// push records whether the container at nesting level d is an object.
-func (s *scanner) push(d int, object bool) {
-	if d>>6 >= len(s.stack) {
-		s.grow(d)
+// push records whether the container at nesting level d is an object; it
+// reports false when a fixed stack is too small.
+func (s *scanner) push(d int, object bool) bool {
+	if d>>6 >= len(s.stack) && !s.grow(d) {
+		return false
 	}
 	if object {
 		s.stack[d>>6] |= 1 << (d & 63)
 	} else {
 		s.stack[d>>6] &^= 1 << (d & 63)
 	}
+	return true
 }
 
-// grow makes room for level d: the deep-nesting slow path, which
-// allocates (at most MaxDepth bits, 1.3 KiB).
-func (s *scanner) grow(int) {
+// grow makes room for level d, past the small stack: the deep-nesting slow
+// path of a Batch, which keeps what it gets (1.3 KiB, once). A scanner on
+// a fixed stack reports that it outgrew it instead.
+func (s *scanner) grow(int) bool {
+	if s.fixed {
+		s.outgrown = true
+		return false
+	}
 	bigger := make([]uint64, MaxDepth/64+1)
 	copy(bigger, s.stack)
 	s.stack = bigger
+	return true
 }
 
 func (s *scanner) fail(i int, msg string) int {
@@ -120,7 +131,9 @@ func (s *scanner) value(i, depth int) int {
 			if depth > MaxDepth {
 				return s.fail(i, msgExceededDepth)
 			}
-			s.push(depth-base-1, c == '{')
+			if !s.push(depth-base-1, c == '{') {
+				return s.fail(i, msgExceededDepth)
+			}
 			i = skipSpace(data, i+1)
 			if i < len(data) && data[i] == c+2 { // '{'+2 == '}', '['+2 == ']'
 				depth--
@@ -392,10 +405,21 @@ func (s *scanner) number(i int) int {
 
 // Valid reports whether data is one valid JSON value, surrounded by
 // optional whitespace: exactly the documents encoding/json.Valid accepts.
-// It allocates nothing for documents nested up to 256 levels.
+// It allocates nothing.
 func Valid(data []byte) bool {
 	var small smallStack
-	s := scanner{stack: small[:]}
+	s := scanner{stack: small[:], fixed: true}
+	if s.document(data) >= 0 {
+		return true
+	}
+	return s.outgrown && validDeep(data)
+}
+
+// validDeep is Valid for documents nested deeper than a smallStack holds;
+// its full stack lives on the goroutine stack, zeroed only on this path.
+func validDeep(data []byte) bool {
+	var full [MaxDepth/64 + 1]uint64
+	s := scanner{stack: full[:], fixed: true}
 	return s.document(data) >= 0
 }
 

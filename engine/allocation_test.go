@@ -20,6 +20,7 @@ var allocCases = []struct{ name, in string }{
 		`{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}]`},
 	{"notification", `{"jsonrpc":"2.0","method":"add","params":[1,2]}`},
 	{"unknown method", `{"jsonrpc":"2.0","method":"nope","id":1}`},
+	{"handler error", `{"jsonrpc":"2.0","method":"fail","id":1}`},
 	{"invalid request", `{"jsonrpc":"2.0","method":1,"id":1}`},
 	{"parse error", `{"jsonrpc":"2.0","method":"add",`},
 }

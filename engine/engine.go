@@ -95,9 +95,6 @@ func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Re
 	if r.Invalid != "" {
 		return codec.AppendInvalidRequest(dst, r.ID, r.Invalid), true
 	}
-	if r.Version != codec.Version2 {
-		return codec.AppendInvalidRequest(dst, r.ID, codec.InvalidVersion), true
-	}
 	m := (*e.methods.Load())[string(r.Method)] // no allocation: the compiler reads the bytes in place
 	if m == nil {
 		if r.IsNotification() {
@@ -124,6 +121,17 @@ func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Re
 	return codec.AppendResponseEnd(dst, r.ID), true
 }
 
+// wrappedError finds the *codec.Error that err wraps, or -32603. It is a
+// function of its own because errors.As moves its target to the heap: the
+// common case, an unwrapped *codec.Error, must not pay for that.
+func wrappedError(err error) *codec.Error {
+	var ce *codec.Error
+	if errors.As(err, &ce) {
+		return ce
+	}
+	return codec.ErrInternal
+}
+
 // errPanic answers a handler that panicked.
 var errPanic = codec.ErrInternal
 
@@ -142,8 +150,8 @@ func (e *Engine) invoke(m *method, c *Call) (err error) {
 // with -32603 for any other error.
 func appendHandlerError(dst, id []byte, err error) []byte {
 	ce, ok := err.(*codec.Error)
-	if !ok && !errors.As(err, &ce) {
-		ce = codec.ErrInternal
+	if !ok {
+		ce = wrappedError(err)
 	}
 	if len(ce.Data) > 0 && !codec.Valid(ce.Data) {
 		ce = &codec.Error{Code: ce.Code, Message: ce.Message} // invalid data is dropped, never sent

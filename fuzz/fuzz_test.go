@@ -1,0 +1,252 @@
+package fuzz
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/jetrpc/jetrpc/client"
+	"github.com/jetrpc/jetrpc/codec"
+	"github.com/jetrpc/jetrpc/engine"
+	"github.com/jetrpc/jetrpc/fastserver"
+	"github.com/jetrpc/jetrpc/internal/memconn"
+	"github.com/jetrpc/jetrpc/internal/spectest"
+	"github.com/valyala/bytebufferpool"
+	"github.com/valyala/fasthttp"
+)
+
+// requestSeeds are the committed seed corpus of the request-side targets:
+// the specification's examples and the nasty cases.
+func requestSeeds() []string {
+	seeds := []string{
+		`{"jsonrpc":"2.0","method":"echo","params":["a\u0000\ud800\"\\"],"id":"\ud83d\ude00"}`,
+		`{"jsonrpc":"2.0","method":"add","params":{"a":1e400,"b":-0},"id":-0.0e-0}`,
+		`{"jsonrpc":"2.0","method":"e\u0063ho","params":{"message":{"x":[[[]]]}},"id":18446744073709551616}`,
+		`[{"jsonrpc":"2.0","method":"ping"},{"jsonrpc":"2.0","method":"ping","id":null},7,[],{}]`,
+		`{"jsonrpc":"2.0","method":"ping","id":1,"id":{"a":1}}`,
+		"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\xfe\",\"id\":1}",
+		"\"\xed\xa0\x80\"", "[\"\x00\"]", `{"a":"\x"}`, `[1,]`, `{"jsonrpc":"2.0","method":"ping","id":1`,
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+		`{"jsonrpc":"2.0","method":"add","params":[` + strings.Repeat("9", 400) + `,1],"id":1}`,
+		`{"jsonrpc":"2.0","method":"echo","params":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `,"id":1}`,
+	}
+	for _, c := range spectest.Cases {
+		seeds = append(seeds, c.In)
+	}
+	return seeds
+}
+
+// FuzzParse checks the codec against encoding/json: the same documents
+// are valid, and the members extracted are what encoding/json decodes.
+func FuzzParse(f *testing.F) {
+	for _, s := range requestSeeds() {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		b := codec.AcquireBatch()
+		defer codec.ReleaseBatch(b)
+		err := b.Parse(in)
+		if valid := json.Valid(in); valid != (err == nil) {
+			t.Fatalf("Parse(%q) error = %v, encoding/json.Valid = %v", in, err, valid)
+		}
+		if err != nil {
+			return
+		}
+		items := []json.RawMessage{json.RawMessage(bytes.TrimSpace(in))}
+		if b.IsArray {
+			items = nil // a fresh slice: Unmarshal would write into the one aliasing in
+			if err := json.Unmarshal(in, &items); err != nil {
+				t.Fatal(err)
+			}
+			if len(items) == 0 {
+				if len(b.Requests) != 1 || b.Requests[0].Invalid != codec.InvalidEmptyBatch {
+					t.Fatalf("empty batch parsed as %+v", b.Requests)
+				}
+				return
+			}
+		}
+		if len(items) != len(b.Requests) {
+			t.Fatalf("%d items, encoding/json sees %d", len(b.Requests), len(items))
+		}
+		for i, item := range items {
+			r := &b.Requests[i]
+			var m map[string]json.RawMessage
+			if json.Unmarshal(item, &m) != nil {
+				if r.Invalid != codec.InvalidNotObject {
+					t.Fatalf("item %s: Invalid = %q, want %q", item, r.Invalid, codec.InvalidNotObject)
+				}
+				continue
+			}
+			if id, ok := m["id"]; ok && r.ID != nil && !bytes.Equal(r.ID, id) {
+				t.Fatalf("item %s: id %s, encoding/json %s", item, r.ID, id)
+			}
+			if _, ok := m["id"]; !ok && r.ID != nil {
+				t.Fatalf("item %s: id %s without an id member", item, r.ID)
+			}
+			var method string
+			if raw, ok := m["method"]; ok && json.Unmarshal(raw, &method) == nil && string(r.Method) != method {
+				t.Fatalf("item %s: method %q, encoding/json %q", item, r.Method, method)
+			}
+			if raw, ok := m["params"]; ok && (raw[0] == '[' || raw[0] == '{') && !bytes.Equal(r.Params, raw) {
+				t.Fatalf("item %s: params %s, encoding/json %s", item, r.Params, raw)
+			}
+		}
+	})
+}
+
+// FuzzHandle checks every answer of Engine.Handle: strict JSON made of
+// Response objects, one for exactly each call that is not a notification,
+// in order, with its id byte for byte. On every input that parses, a
+// second Handle through an engine of raw handlers allocates nothing.
+func FuzzHandle(f *testing.F) {
+	for _, s := range requestSeeds() {
+		f.Add([]byte(s))
+	}
+	e := newEngine(f)
+	guard := engine.New()
+	mustDo(f, guard.RegisterRaw("ping", func(c *engine.Call) error { return c.ResultString("pong") }))
+	mustDo(f, guard.RegisterRaw("echo", func(c *engine.Call) error { return c.ResultRaw(c.Params()) }))
+	var buf []byte
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out := e.Append(context.Background(), nil, in)
+		checkAnswer(t, in, out)
+		b := codec.AcquireBatch()
+		defer codec.ReleaseBatch(b)
+		// Batches over the pool's cap (1024 items) are dropped on release by
+		// design; those inputs cost a new Batch.
+		if raceEnabled || b.Parse(in) != nil || len(b.Requests) > 1024 {
+			return
+		}
+		if allocs := testing.AllocsPerRun(3, func() { buf = guard.Append(context.Background(), buf[:0], in) }); allocs != 0 {
+			t.Fatalf("Handle(%q) allocates %v times in steady state", in, allocs)
+		}
+	})
+}
+
+// checkAnswer checks out, the engine's answer to in.
+func checkAnswer(t *testing.T, in, out []byte) {
+	t.Helper()
+	b := codec.AcquireBatch()
+	defer codec.ReleaseBatch(b)
+	if b.Parse(in) != nil {
+		var resp struct{ Error struct{ Code int } }
+		if json.Unmarshal(out, &resp) != nil || resp.Error.Code != -32700 {
+			t.Fatalf("answer to invalid JSON %q: %s", in, out)
+		}
+		return
+	}
+	var wantIDs [][]byte
+	for _, r := range b.Requests {
+		if r.IsNotification() {
+			continue
+		}
+		id := r.ID
+		if id == nil {
+			id = []byte("null")
+		}
+		wantIDs = append(wantIDs, id)
+	}
+	if len(wantIDs) == 0 {
+		if len(out) != 0 {
+			t.Fatalf("answer %s to notifications only %q", out, in)
+		}
+		return
+	}
+	if !json.Valid(out) {
+		t.Fatalf("answer is not valid JSON: %q", out)
+	}
+	answers := []json.RawMessage{out}
+	if b.IsArray && b.Requests[0].Invalid != codec.InvalidEmptyBatch {
+		if err := json.Unmarshal(out, &answers); err != nil {
+			t.Fatalf("batch answer is not an array: %s", out)
+		}
+	}
+	if len(answers) != len(wantIDs) {
+		t.Fatalf("%d answers for %d calls: in %q, out %s", len(answers), len(wantIDs), in, out)
+	}
+	for i, a := range answers {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(a, &m); err != nil {
+			t.Fatalf("answer %s is not an object", a)
+		}
+		_, hasResult := m["result"]
+		_, hasError := m["error"]
+		if string(m["jsonrpc"]) != `"2.0"` || hasResult == hasError || len(m) != 3 {
+			t.Fatalf("answer %s is not a Response object", a)
+		}
+		if !bytes.Equal(m["id"], wantIDs[i]) {
+			t.Fatalf("answer %d has id %s, the call had %s", i, m["id"], wantIDs[i])
+		}
+	}
+}
+
+// FuzzHTTP feeds raw bytes to the fasthttp transport: it never panics,
+// and whatever it writes back is well-formed HTTP.
+func FuzzHTTP(f *testing.F) {
+	for _, s := range requestSeeds() {
+		f.Add(memconn.PostRequest(fastserver.DefaultPath, s))
+	}
+	f.Add([]byte("GET /json-rpc HTTP/1.1\r\nHost: x\r\n\r\n"))
+	f.Add([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n0\r\n\r\n"))
+	f.Add([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n{}"))
+	f.Add([]byte("POST /json-rpc HTTP/1.1\r\nContent-Length: -1\r\n\r\n"))
+	f.Add([]byte("\x00\x01garbage\r\n\r\n"))
+	srv := fastserver.New(newEngine(f), fastserver.Config{MaxBodySize: 64 << 10})
+	hs := fastserver.NewFastHTTPServer(srv.HandleFastHTTP, srv.Config())
+	f.Fuzz(func(t *testing.T, in []byte) {
+		conn := &memconn.Conn{}
+		conn.In.Write(in)
+		_ = hs.ServeConn(conn) // an error just closes the connection
+		br := bufio.NewReader(&conn.Out)
+		for n := 0; br.Buffered() > 0 || conn.Out.Len() > 0; n++ {
+			var resp fasthttp.Response
+			if bytes.Contains(bytes.ToUpper(in), []byte("HEAD")) {
+				resp.SkipBody = true
+			}
+			if err := resp.Read(br); err != nil {
+				t.Fatalf("answer %d to %q is not well-formed HTTP: %v\n%q", n, in, err, conn.Out.Bytes())
+			}
+			if resp.SkipBody {
+				return // what follows a HEAD answer cannot be framed from outside
+			}
+		}
+	})
+}
+
+// FuzzClientAnswer gives the client's answer parser any server answer:
+// calls and batches fail cleanly, never panic.
+func FuzzClientAnswer(f *testing.F) {
+	for _, s := range []string{
+		`{"jsonrpc":"2.0","result":{"a":1},"id":1}`,
+		`[{"jsonrpc":"2.0","result":1,"id":"2"},{"jsonrpc":"2.0","error":{"code":1,"message":"m","data":[1]},"id":1}]`,
+		`{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error"},"id":null}`,
+		`{"result":7,"error":null,"id":1}`, `{"id":1}`, `[]`, `[1,"x",null]`, ``, `{`, `{"error":{"code":"x"},"id":1}`,
+		`{"jsonrpc":"2.0","result":"\ud800","id":18446744073709551616}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, answer []byte) {
+		tr := client.TransportFunc(func(_ context.Context, _ []byte, resp *bytebufferpool.ByteBuffer) error {
+			resp.B = append(resp.B, answer...)
+			return nil
+		})
+		c := client.New(tr)
+		ctx := context.Background()
+		var raw json.RawMessage
+		_ = c.Call(ctx, "m", nil, &raw)
+		var typed struct {
+			A int
+			B []string
+		}
+		_ = c.Call(ctx, "m", []int{1}, &typed)
+		_, _ = c.CallRaw(ctx, nil, "m", nil)
+		b := c.NewBatch()
+		b.Call("a", nil, &raw)
+		b.Call("b", nil, &typed)
+		b.Notify("c", nil)
+		_ = b.Send(ctx)
+	})
+}
