@@ -5,10 +5,13 @@ STATICCHECK   := $(BIN)/staticcheck
 # Pinned; installed by this Makefile itself (see $(STATICCHECK)).
 STATICCHECK_VERSION := v0.8.2
 BENCHCOUNT    ?= 10
+FUZZTIME      ?= 30s
+SOAKTIME      ?= 3m
+FUZZTARGETS   := FuzzParse FuzzHandle FuzzHTTP FuzzClientAnswer
 BENCHOUT      ?= bench.txt
 ARGS          ?=
 
-.PHONY: run build test unit allocs lint bench loopback clean
+.PHONY: run build test unit allocs lint bench loopback fuzz stress soak clean
 
 ## run: serve the demo methods on 127.0.0.1:8080/json-rpc (ARGS='-addr … -path …')
 run:
@@ -41,6 +44,18 @@ $(STATICCHECK):
 ## bench: the benchmark suite, -count $(BENCHCOUNT) for benchstat, written to $(BENCHOUT)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./bench/... | tee $(BENCHOUT)
+
+## fuzz: each fuzz target in turn for FUZZTIME (their seed corpora also run in every `go test`)
+fuzz:
+	@for t in $(FUZZTARGETS); do echo "== $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./fuzz || exit 1; done
+
+## stress: the concurrency stress test with GOGC=1, to flush out lifetime bugs in pooled memory
+stress:
+	GOGC=1 $(GO) test -count=1 -run 'Stress' -v ./fuzz
+
+## soak: jetrpc serve under mixed traffic for SOAKTIME: nothing lost, RSS flat
+soak:
+	JETRPC_SOAK=$(SOAKTIME) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 2h ./fuzz
 
 ## loopback: requests/s over loopback HTTP, jetrpc vs the bare fasthttp handler, pinned to separate cores (needs wrk)
 loopback:
