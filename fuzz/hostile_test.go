@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,7 +118,7 @@ func TestBodyOverTheLimit(t *testing.T) {
 	}
 	defer conn.Close()
 	conn.SetDeadline(time.Now().Add(fastEnough))
-	conn.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + itoa(17<<20) + "\r\n\r\n{"))
+	conn.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(17<<20) + "\r\n\r\n{"))
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
 		t.Fatalf("no answer: %v", err)
@@ -203,20 +204,10 @@ func TestDisconnects(t *testing.T) {
 	big := `{"jsonrpc":"2.0","method":"echo","params":["` + strings.Repeat("y", 4<<20) + `"],"id":1}`
 	var req bytes.Buffer
 	req.WriteString("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ")
-	req.WriteString(itoa(len(big)) + "\r\n\r\n" + big)
+	req.WriteString(strconv.Itoa(len(big)) + "\r\n\r\n" + big)
 	conn.Write(req.Bytes())
 	br := bufio.NewReader(conn)
 	br.Peek(100) // the answer has started
 	conn.Close()
 	stillServes(t, addr)
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for ; n > 0 || i == len(b); n /= 10 {
-		i--
-		b[i] = byte('0' + n%10)
-	}
-	return string(b[i:])
 }

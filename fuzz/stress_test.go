@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -118,7 +119,7 @@ func TestStressNoCrossTalk(t *testing.T) {
 				if n > 1 {
 					body = "[" + body + "]"
 					if len(answers) > 0 {
-						want.WriteString("[" + join(answers) + "]")
+						want.WriteString("[" + strings.Join(answers, ",") + "]")
 					}
 				} else if len(answers) == 1 {
 					want.WriteString(answers[0])
@@ -142,15 +143,4 @@ func TestStressNoCrossTalk(t *testing.T) {
 	if requests.Load() < goroutines*10 {
 		t.Errorf("only %d requests ran within %v", requests.Load(), budget)
 	}
-}
-
-func join(parts []string) string {
-	var b bytes.Buffer
-	for i, p := range parts {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(p)
-	}
-	return b.String()
 }

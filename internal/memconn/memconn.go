@@ -6,6 +6,7 @@ package memconn
 import (
 	"bytes"
 	"net"
+	"strconv"
 	"time"
 )
 
@@ -32,21 +33,8 @@ func (c *Conn) SetWriteDeadline(time.Time) error { return nil }
 func PostRequest(path, body string) []byte {
 	var b bytes.Buffer
 	b.WriteString("POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ")
-	b.WriteString(itoa(len(body)))
+	b.WriteString(strconv.Itoa(len(body)))
 	b.WriteString("\r\n\r\n")
 	b.WriteString(body)
 	return b.Bytes()
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var buf [20]byte
-	i := len(buf)
-	for ; n > 0; n /= 10 {
-		i--
-		buf[i] = byte('0' + n%10)
-	}
-	return string(buf[i:])
 }
