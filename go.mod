@@ -11,4 +11,5 @@ require (
 require (
 	github.com/klauspost/compress v1.20.0 // indirect
 	github.com/molecule-man/go-brrr v1.0.1 // indirect
+	golang.org/x/sys v0.47.0 // indirect
 )

@@ -35,7 +35,7 @@ rps() {
   [ "$1" = baseline ] && flags=(-baseline -baseline-answer "$tmp/answer")
   GOMAXPROCS=1 taskset -c 0 "$tmp/jetrpc" serve -addr 127.0.0.1:$PORT "${flags[@]}" 2>/dev/null &
   local pid=$!
-  for _ in $(seq 50); do curl -s -o /dev/null -XPOST "$URL" -d '{}' && break; sleep 0.1; done
+  for _ in $(seq 50); do curl -s -o /dev/null -XPOST -H 'Content-Type: application/json' "$URL" -d '{}' && break; sleep 0.1; done
   local out
   out=$(BODY_FILE=$2 timeout 60 taskset -c 1 wrk -t1 -c64 -d"$DURATION" -s bench/loopback/jsonrpc.lua "$URL")
   kill -INT $pid; wait $pid || true
@@ -51,8 +51,8 @@ for name in ${CASES:-ping add echo_1KiB batch_10_adds}; do
   printf '%s' "${bodies[$name]}" > "$tmp/body"
   # The baseline's fixed answer is jetrpc's real answer to this body.
   "$tmp/jetrpc" serve -addr 127.0.0.1:$PORT 2>/dev/null &
-  for _ in $(seq 50); do curl -s -o /dev/null -XPOST "$URL" -d '{}' && break; sleep 0.1; done
-  curl -s -XPOST "$URL" --data-binary @"$tmp/body" > "$tmp/answer"
+  for _ in $(seq 50); do curl -s -o /dev/null -XPOST -H 'Content-Type: application/json' "$URL" -d '{}' && break; sleep 0.1; done
+  curl -s -XPOST -H 'Content-Type: application/json' "$URL" --data-binary @"$tmp/body" > "$tmp/answer"
   kill -INT $!; wait $! || true
   bare=0; ours=0
   for _ in $(seq "$ROUNDS"); do
