@@ -137,4 +137,3 @@ type remoteAddr string
 
 func (a remoteAddr) Network() string { return "tcp" }
 func (a remoteAddr) String() string  { return string(a) }
-
