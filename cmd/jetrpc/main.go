@@ -1,6 +1,6 @@
 // Command jetrpc is jetrpc's one binary.
 //
-//	jetrpc serve [-addr 127.0.0.1:8080] [-path /json-rpc]
+//	jetrpc serve [-addr 127.0.0.1:8080] [-path /json-rpc] [-workers N] [-tls-cert F -tls-key F] [-unix P] … (-h lists all)
 //	jetrpc call [-url URL] [-notify] [-timeout D] [-H 'Name: value'] METHOD [PARAMS]
 //
 // serve runs the load-test target: the demo methods ping, echo, add, sleep
@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -27,6 +28,7 @@ import (
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/fastserver"
 	"github.com/jetrpc/jetrpc/internal/demo"
+	"github.com/jetrpc/jetrpc/nethttp"
 )
 
 const usage = `usage: jetrpc <command> [flags]
@@ -70,8 +72,22 @@ const shutdownGrace = 10 * time.Second
 func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", fastserver.DefaultAddr, "TCP address to listen on")
-	path := fs.String("path", fastserver.DefaultPath, "URL path to serve JSON-RPC on")
+	var cfg fastserver.Config
+	fs.StringVar(&cfg.Addr, "addr", fastserver.DefaultAddr, "TCP address to listen on")
+	fs.StringVar(&cfg.Unix, "unix", "", "listen on this unix socket path instead of -addr")
+	fs.StringVar(&cfg.Path, "path", fastserver.DefaultPath, "URL path to serve JSON-RPC on")
+	fs.IntVar(&cfg.MaxBodySize, "max-body", fastserver.DefaultMaxBodySize, "largest request body in bytes (413 above)")
+	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", fastserver.DefaultReadTimeout, "time allowed to read one request")
+	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", fastserver.DefaultWriteTimeout, "time allowed to write one answer")
+	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", fastserver.DefaultIdleTimeout, "how long an idle keep-alive connection is kept")
+	fs.IntVar(&cfg.MaxConns, "max-conns", fastserver.DefaultMaxConns, "most open connections")
+	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 0, "most open connections from one IP (0: no bound)")
+	fs.IntVar(&cfg.MaxInFlight, "max-inflight", fastserver.DefaultMaxInFlight, "most requests handled at once (503 above)")
+	fs.StringVar(&cfg.TLSCertFile, "tls-cert", "", "PEM certificate file: serve HTTPS (with -tls-key)")
+	fs.StringVar(&cfg.TLSKeyFile, "tls-key", "", "PEM private key file for -tls-cert")
+	fs.IntVar(&cfg.Workers, "workers", 1, "SO_REUSEPORT listeners on -addr, spreading connections over cores")
+	fs.StringVar(&cfg.CORSOrigin, "cors", "", `allow browsers from this origin ("*" for any) to call`)
+	transport := fs.String("transport", "fasthttp", "fasthttp, or nethttp to serve through the net/http adapter")
 	baseline := fs.Bool("baseline", false, "serve a fixed answer without parsing requests (the bare fasthttp ceiling, for load-test comparisons)")
 	baselineAnswer := fs.String("baseline-answer", "", "with -baseline, the file whose bytes are the fixed answer (default: a ping answer)")
 	if err := fs.Parse(args); err != nil {
@@ -80,15 +96,27 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		return 2
 	}
+	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
+		fmt.Fprintln(stderr, "jetrpc: -tls-cert and -tls-key go together")
+		return 2
+	}
+	if *transport != "fasthttp" && *transport != "nethttp" {
+		fmt.Fprintf(stderr, "jetrpc: -transport must be fasthttp or nethttp, not %q\n", *transport)
+		return 2
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	cfg.Logger = logger
 	e := engine.New(engine.WithLogger(logger))
 	if err := demo.Register(e); err != nil {
 		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
 		return 1
 	}
-	srv := fastserver.New(e, fastserver.Config{Addr: *addr, Path: *path, Logger: logger})
+	srv := fastserver.New(e, cfg)
+	cfg = srv.Config()
 	serveOn, shutdown := srv.Serve, srv.Shutdown
-	if *baseline {
+	mode := ""
+	switch {
+	case *baseline:
 		answer := bench.BareAnswer
 		if *baselineAnswer != "" {
 			var err error
@@ -97,25 +125,42 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 				return 1
 			}
 		}
-		hs := fastserver.NewFastHTTPServer(bench.FixedHandler(answer), srv.Config())
+		hs := fastserver.NewFastHTTPServer(bench.FixedHandler(answer), cfg)
 		serveOn, shutdown = hs.Serve, hs.ShutdownWithContext
+		mode = " (baseline: fixed answer, no parsing)"
+	case *transport == "nethttp":
+		mux := http.NewServeMux()
+		mux.Handle(cfg.Path, nethttp.New(e, nethttp.Config{MaxBodySize: cfg.MaxBodySize, CORSOrigin: cfg.CORSOrigin}))
+		hs := &http.Server{Handler: mux, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout}
+		serveOn = func(ln net.Listener) error {
+			if cfg.TLSCertFile != "" {
+				return hs.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+			}
+			return hs.Serve(ln)
+		}
+		shutdown = hs.Shutdown
+		mode = " (net/http)"
 	}
-	ln, err := net.Listen("tcp", *addr)
+	lns, err := srv.Listen()
 	if err != nil {
 		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
 		return 1
 	}
-	mode := ""
-	if *baseline {
-		mode = " (baseline: fixed answer, no parsing)"
+	scheme := "http"
+	if cfg.TLSCertFile != "" {
+		scheme = "https"
 	}
-	fmt.Fprintf(stderr, "jetrpc: serving JSON-RPC on http://%s%s%s\n", ln.Addr(), srv.Config().Path, mode)
-	done := make(chan error, 1)
-	go func() { done <- serveOn(ln) }()
+	fmt.Fprintf(stderr, "jetrpc: serving JSON-RPC on %s://%s%s%s\n", scheme, lns[0].Addr(), cfg.Path, mode)
+	done := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { done <- serveOn(ln) }()
+	}
 	select {
 	case err := <-done:
-		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
-		return 1
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintf(stderr, "jetrpc: %v\n", err)
+			return 1
+		}
 	case <-ctx.Done():
 	}
 	fmt.Fprintln(stderr, "jetrpc: shutting down")
@@ -125,6 +170,5 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "jetrpc: shutdown: %v\n", err)
 		return 1
 	}
-	<-done
 	return 0
 }

@@ -104,6 +104,46 @@ func TestServeBaselineAnswerFile(t *testing.T) {
 	}
 }
 
+func TestServeNetHTTPTransport(t *testing.T) {
+	url, stop := startServe(t, "-transport", "nethttp")
+	if status, got := post(t, url, `{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}`); status != 200 || got != `{"jsonrpc":"2.0","result":3,"id":1}` {
+		t.Errorf("net/http transport: %d %s", status, got)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+func TestServeWorkers(t *testing.T) {
+	url, stop := startServe(t, "-workers", "2", "-max-inflight", "100", "-read-timeout", "5s")
+	for range 5 {
+		if status, _ := post(t, url, `{"jsonrpc":"2.0","method":"ping","id":1}`); status != 200 {
+			t.Errorf("status %d", status)
+		}
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+}
+
+func TestServeFlagsDocumented(t *testing.T) {
+	var out strings.Builder
+	run(context.Background(), []string{"serve", "-h"}, io.Discard, &out)
+	for _, f := range []string{"-addr", "-path", "-max-body", "-read-timeout", "-write-timeout", "-idle-timeout", "-max-conns",
+		"-max-conns-per-ip", "-max-inflight", "-tls-cert", "-tls-key", "-unix", "-workers", "-cors", "-transport", "-baseline"} {
+		if !strings.Contains(out.String(), "  "+f+" ") && !strings.Contains(out.String(), "  "+f+"\n") {
+			t.Errorf("serve -h does not document %s", f)
+		}
+	}
+	var errOut strings.Builder
+	if code := run(context.Background(), []string{"serve", "-tls-cert", "x"}, io.Discard, &errOut); code != 2 {
+		t.Errorf("-tls-cert without -tls-key: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"serve", "-transport", "grpc"}, io.Discard, &errOut); code != 2 {
+		t.Errorf("unknown transport: exit %d", code)
+	}
+}
+
 func TestUsage(t *testing.T) {
 	var out, errOut strings.Builder
 	if code := run(context.Background(), nil, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage: jetrpc") {
