@@ -11,7 +11,7 @@ FUZZTARGETS   := FuzzParse FuzzHandle FuzzHTTP FuzzClientAnswer
 BENCHOUT      ?= bench.txt
 ARGS          ?=
 
-.PHONY: run build test unit allocs lint bench loopback fuzz stress soak clean
+.PHONY: run build test unit allocs lint bench loopback fuzz stress soak idle clean
 
 ## run: serve the demo methods on 127.0.0.1:8080/json-rpc (ARGS='-addr … -path …')
 run:
@@ -56,6 +56,10 @@ stress:
 ## soak: jetrpc serve under mixed traffic for SOAKTIME: nothing lost, RSS flat
 soak:
 	JETRPC_SOAK=$(SOAKTIME) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 2h ./fuzz
+
+## idle: the server's RSS with 10,000 idle keep-alive connections
+idle:
+	JETRPC_IDLE=10000 $(GO) test -count=1 -run '^TestIdleConnectionsRSS$$' -v ./fuzz
 
 ## loopback: requests/s over loopback HTTP, jetrpc vs the bare fasthttp handler, pinned to separate cores (needs wrk)
 loopback:

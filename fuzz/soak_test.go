@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -34,21 +35,7 @@ func TestSoak(t *testing.T) {
 	if err != nil || d <= 0 {
 		t.Skip("set JETRPC_SOAK to a duration to soak (make soak)")
 	}
-	bin := filepath.Join(t.TempDir(), "jetrpc")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/jetrpc/jetrpc/cmd/jetrpc").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0")
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	line, err := bufio.NewReader(stderr).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := strings.Fields(line[strings.Index(line, "http://"):])[0]
+	cmd, url := startJetrpc(t)
 	tr, err := client.NewFastHTTP(url, client.FastHTTPConfig{Timeout: 10 * time.Second, MaxConns: 64})
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +112,29 @@ func TestSoak(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Error("server did not stop on SIGTERM")
 	}
+}
+
+// startJetrpc builds `jetrpc serve` and starts it on a free port of
+// 127.0.0.1; it returns the process and its URL. The process is killed at
+// the end of the test if it is still running.
+func startJetrpc(t *testing.T, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "jetrpc")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/jetrpc/jetrpc/cmd/jetrpc").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	cmd := exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	line, err := bufio.NewReader(stderr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, stderr)
+	return cmd, strings.Fields(line[strings.Index(line, "http://"):])[0]
 }
 
 // soakRequest returns a request and either its exact answer (want) or the

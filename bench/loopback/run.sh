@@ -8,12 +8,18 @@
 #
 #   bench/loopback/run.sh            # or: make loopback
 #   DURATION=10s ROUNDS=3 CASES="ping batch_10_adds" bench/loopback/run.sh
+#   JETRPC_FLAGS="-transport nethttp" CASES=ping bench/loopback/run.sh   # net/http adapter vs bare fasthttp
+#   JETRPC_FLAGS="-workers 2" SERVER_CPUS=0,1 SERVER_PROCS=2 LOAD_CPUS=0,1 bench/loopback/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 DURATION=${DURATION:-5s}
 ROUNDS=${ROUNDS:-2}
 PORT=${PORT:-18181}
+SERVER_CPUS=${SERVER_CPUS:-0}
+SERVER_PROCS=${SERVER_PROCS:-1}
+LOAD_CPUS=${LOAD_CPUS:-1}
+read -r -a jetrpc_flags <<<"${JETRPC_FLAGS:-}"
 URL=http://127.0.0.1:$PORT/json-rpc
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
@@ -31,13 +37,13 @@ declare -A bodies=(
 
 # rps MODE BODYFILE: one bounded run, prints requests/s.
 rps() {
-  local flags=()
+  local flags=("${jetrpc_flags[@]}")
   [ "$1" = baseline ] && flags=(-baseline -baseline-answer "$tmp/answer")
-  GOMAXPROCS=1 taskset -c 0 "$tmp/jetrpc" serve -addr 127.0.0.1:$PORT "${flags[@]}" 2>/dev/null &
+  GOMAXPROCS=$SERVER_PROCS taskset -c "$SERVER_CPUS" "$tmp/jetrpc" serve -addr 127.0.0.1:$PORT "${flags[@]}" 2>/dev/null &
   local pid=$!
   for _ in $(seq 50); do curl -s -o /dev/null -XPOST -H 'Content-Type: application/json' "$URL" -d '{}' && break; sleep 0.1; done
   local out
-  out=$(BODY_FILE=$2 timeout 60 taskset -c 1 wrk -t1 -c64 -d"$DURATION" -s bench/loopback/jsonrpc.lua "$URL")
+  out=$(BODY_FILE=$2 timeout 60 taskset -c "$LOAD_CPUS" wrk -t1 -c64 -d"$DURATION" -s bench/loopback/jsonrpc.lua "$URL")
   kill -INT $pid; wait $pid || true
   if ! grep -q '^non200=0$' <<<"$out" || grep -q 'Socket errors' <<<"$out"; then
     echo "bad run ($1): $out" >&2; exit 1
