@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -297,5 +298,88 @@ func TestShutdownGraceExpiry(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("shutdown with a 300ms grace took %v", d)
+	}
+}
+
+// TestWriteTimeout: a client that stops reading a large answer is cut off
+// after the write timeout, and the server keeps serving.
+func TestWriteTimeout(t *testing.T) {
+	_, addr := serveTCP(t, fastserver.Config{MaxBodySize: 64 << 20, WriteTimeout: 300 * time.Millisecond})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	msg := strings.Repeat("w", 32<<20)
+	body := `{"jsonrpc":"2.0","method":"echo","params":["` + msg + `"],"id":1}`
+	go conn.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n" + body))
+	time.Sleep(1500 * time.Millisecond) // not reading: the server's write times out
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, _ := io.Copy(io.Discard, conn)
+	if n >= int64(len(body)) {
+		t.Errorf("read the whole %d-byte answer despite the write timeout", n)
+	}
+	if status, _, err := postTo(http.DefaultClient, "http://"+addr+fastserver.DefaultPath, `{"jsonrpc":"2.0","method":"ping","id":1}`); err != nil || status != 200 {
+		t.Errorf("after a write timeout: %d %v", status, err)
+	}
+}
+
+// TestIdleTimeout: an idle keep-alive connection is closed by the server.
+func TestIdleTimeout(t *testing.T) {
+	_, addr := serveTCP(t, fastserver.Config{IdleTimeout: 200 * time.Millisecond})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":1}"))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("first call: %v %v", resp, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	start := time.Now()
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("idle connection: read %v, want EOF (closed by the server)", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("idle connection closed after %v, idle timeout 200ms", d)
+	}
+}
+
+// TestMaxConns: past the connection bound, a new connection is refused
+// with 503 while the open ones are served.
+func TestMaxConns(t *testing.T) {
+	_, addr := serveTCP(t, fastserver.Config{MaxConns: 1})
+	var first net.Conn
+	for try := 0; ; try++ { // the readiness probe's connection is released asynchronously
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":1}"))
+		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil && resp.StatusCode == 200 {
+			first = c
+			break
+		}
+		c.Close()
+		if try == 50 {
+			t.Fatal("first connection never served")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	defer first.Close()
+	second, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	second.SetDeadline(time.Now().Add(5 * time.Second))
+	second.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"))
+	if resp, err := http.ReadResponse(bufio.NewReader(second), nil); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("connection past MaxConns: %v %v, want 503", resp, err)
 	}
 }
