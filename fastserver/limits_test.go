@@ -314,9 +314,17 @@ func TestWriteTimeout(t *testing.T) {
 	body := `{"jsonrpc":"2.0","method":"echo","params":["` + msg + `"],"id":1}`
 	go conn.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
 		strconv.Itoa(len(body)) + "\r\n\r\n" + body))
-	time.Sleep(1500 * time.Millisecond) // not reading: the server's write times out
+	// Wait for the answer to start (the handler may be slow, under -race),
+	// then stop reading: the server's write stalls and times out.
+	conn.SetReadDeadline(time.Now().Add(60 * time.Second))
+	var first [1]byte
+	if _, err := io.ReadFull(conn, first[:]); err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	time.Sleep(1500 * time.Millisecond)
 	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 	n, _ := io.Copy(io.Discard, conn)
+	n++
 	if n >= int64(len(body)) {
 		t.Errorf("read the whole %d-byte answer despite the write timeout", n)
 	}
