@@ -86,6 +86,7 @@ func (s *scanner) item(i, depth int, p itemParser) int {
 func (s *scanner) envelope(i, depth int) int {
 	data := s.data
 	s.members = members{}
+	s.paramsDepth = 0
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		return i + 1
@@ -104,6 +105,7 @@ func (s *scanner) envelope(i, depth int) int {
 			return s.failChar(i, msgAfterKey)
 		}
 		valStart := skipSpace(data, i+1)
+		s.deepest = 0
 		// Envelope members are mostly strings and numbers: scan them
 		// directly, without the container machinery of value.
 		switch {
@@ -119,6 +121,9 @@ func (s *scanner) envelope(i, depth int) int {
 		}
 		if m := memberOf(key); m != memberOther {
 			s.members[m] = data[valStart:i:i]
+			if m == memberParams {
+				s.paramsDepth = s.deepest
+			}
 		}
 		i = skipSpace(data, i)
 		if i < len(data) && data[i] == ',' {

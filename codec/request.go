@@ -26,7 +26,24 @@ const (
 	InvalidIDType        = "id must be a string, a number or null"
 	InvalidVersion       = `jsonrpc must be "2.0"`
 	InvalidEmptyBatch    = "batch is empty"
+	InvalidMethodLength  = "method name is longer than the limit"
+	InvalidParamsDepth   = "params are nested deeper than the limit"
 )
+
+// Limits bound what Parse collects, so that a hostile body cannot make
+// the server do or keep unbounded work; a zero field means no bound. The
+// whole body is still validated as JSON.
+type Limits struct {
+	// MaxItems bounds the items of a batch: past it, Parse keeps counting
+	// (see Batch.Items) but collects nothing more.
+	MaxItems int
+	// MaxMethodLength bounds a method name, in bytes as sent: a longer one
+	// makes its item invalid (InvalidMethodLength).
+	MaxMethodLength int
+	// MaxParamsDepth bounds the nesting of params: 1 is a flat array or
+	// object. Deeper params make their item invalid (InvalidParamsDepth).
+	MaxParamsDepth int
+}
 
 // Request is one item of a parsed body: a JSON-RPC request or the reason it
 // is not one.
@@ -72,6 +89,11 @@ type Batch struct {
 	// IsArray reports whether the body was an array (a batch), in which
 	// case the answer is an array too.
 	IsArray bool
+	// Items is the number of items in the body, which exceeds
+	// len(Requests) when a batch is over Limits.MaxItems.
+	Items int
+	// Limits bound what Parse collects; set them before Parse.
+	Limits Limits
 
 	scratch []byte // unescaped method names
 	scan    scanner
@@ -91,14 +113,15 @@ var batchPool = sync.Pool{New: func() any {
 	return b
 }}
 
-// AcquireBatch returns an empty Batch from a pool. It allocates only when
-// the pool is empty.
+// AcquireBatch returns an empty Batch, without limits, from a pool. It
+// allocates only when the pool is empty.
 func AcquireBatch() *Batch { return batchPool.Get().(*Batch) }
 
 // ReleaseBatch resets b and returns it to the pool. b and every slice taken
 // from its Requests must not be used after the call.
 func ReleaseBatch(b *Batch) {
 	b.Reset()
+	b.Limits = Limits{} // the next user starts without this one's limits
 	if cap(b.Requests) > maxPooledRequests || cap(b.scratch) > maxPooledScratch {
 		return
 	}
@@ -107,6 +130,7 @@ func ReleaseBatch(b *Batch) {
 
 // Reset empties b, dropping its references to the last body.
 func (b *Batch) Reset() {
+	b.Items = 0
 	clear(b.Requests)
 	b.Requests = b.Requests[:0]
 	b.scratch = b.scratch[:0]
@@ -143,13 +167,30 @@ func (b *Batch) Parse(body []byte) error {
 
 // object records the request object whose members the scanner collected.
 func (b *Batch) object() {
+	if !b.count() {
+		return
+	}
 	m := &b.scan.members
 	b.Requests = append(b.Requests, Request{})
-	b.fill(&b.Requests[len(b.Requests)-1], m[memberJSONRPC], m[memberMethod], m[memberParams], m[memberID])
+	r := &b.Requests[len(b.Requests)-1]
+	b.fill(r, m[memberJSONRPC], m[memberMethod], m[memberParams], m[memberID])
+	if max := b.Limits.MaxParamsDepth; max > 0 && b.scan.paramsDepth > max {
+		r.setInvalidFirst(InvalidParamsDepth)
+	}
+}
+
+// count counts an item and reports whether it is within Limits.MaxItems.
+func (b *Batch) count() bool {
+	b.Items++
+	return b.Limits.MaxItems <= 0 || b.Items <= b.Limits.MaxItems
 }
 
 // nonObject records an item that is valid JSON but not an object.
-func (b *Batch) nonObject() { b.Requests = append(b.Requests, Request{Invalid: InvalidNotObject}) }
+func (b *Batch) nonObject() {
+	if b.count() {
+		b.Requests = append(b.Requests, Request{Invalid: InvalidNotObject})
+	}
+}
 
 // emptyArray records an empty batch, which is answered with one error.
 func (b *Batch) emptyArray() { b.Requests = append(b.Requests, Request{Invalid: InvalidEmptyBatch}) }
@@ -188,6 +229,8 @@ func (b *Batch) fill(r *Request, version, method, params, id []byte) {
 		r.setInvalid(InvalidMethodMissing)
 	case method[0] != '"':
 		r.setInvalid(InvalidMethodType)
+	case b.Limits.MaxMethodLength > 0 && len(method)-2 > b.Limits.MaxMethodLength:
+		r.setInvalid(InvalidMethodLength)
 	default:
 		raw := method[1 : len(method)-1 : len(method)-1]
 		if !needsUnescape(raw) {
@@ -205,6 +248,9 @@ func (b *Batch) fill(r *Request, version, method, params, id []byte) {
 		r.setInvalid(InvalidVersion)
 	}
 }
+
+// setInvalidFirst makes reason the item's reason, whatever it had.
+func (r *Request) setInvalidFirst(reason string) { r.Invalid = reason }
 
 func (r *Request) setInvalid(reason string) {
 	if r.Invalid == "" {

@@ -141,3 +141,37 @@ func TestParseAgreesWithEncodingJSON(t *testing.T) {
 		ReleaseBatch(b)
 	}
 }
+
+func TestParseLimits(t *testing.T) {
+	b := AcquireBatch() // released once, at the end, to check what the pool hands out next
+	b.Limits = Limits{MaxItems: 2, MaxMethodLength: 3, MaxParamsDepth: 2}
+	if err := b.Parse([]byte(`[{"jsonrpc":"2.0","method":"abc","params":[[1]],"id":1},{"jsonrpc":"2.0","method":"abcd","id":2},7,8]`)); err != nil {
+		t.Fatal(err)
+	}
+	if b.Items != 4 || len(b.Requests) != 2 {
+		t.Fatalf("Items %d, collected %d: want 4 counted, 2 collected", b.Items, len(b.Requests))
+	}
+	if r := b.Requests[0]; r.Invalid != "" || string(r.Method) != "abc" {
+		t.Errorf("item within limits: %+v", r)
+	}
+	if r := b.Requests[1]; r.Invalid != InvalidMethodLength || string(r.ID) != "2" {
+		t.Errorf("long method: %+v", r)
+	}
+	if err := b.Parse([]byte(`{"jsonrpc":"2.0","method":"abc","params":[[[1]]],"id":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.Requests[0]; r.Invalid != InvalidParamsDepth || string(r.ID) != "3" {
+		t.Errorf("deep params: %+v", r)
+	}
+	// The limits never excuse invalid JSON.
+	if err := b.Parse([]byte(`[1,2,3,{]`)); err == nil {
+		t.Error("invalid JSON past MaxItems was accepted")
+	}
+	// A released batch's limits do not follow it to its next user.
+	ReleaseBatch(b)
+	next := AcquireBatch()
+	defer ReleaseBatch(next)
+	if next.Limits != (Limits{}) {
+		t.Errorf("AcquireBatch returned a batch with limits %+v", next.Limits)
+	}
+}

@@ -46,6 +46,9 @@ type scanner struct {
 	fixed, outgrown bool
 	// members collects an envelope's known members (see envelope).
 	members members
+	// deepest is the deepest nesting the last value reached below its
+	// start; paramsDepth is deepest for the envelope's params member.
+	deepest, paramsDepth int
 }
 
 // smallStack is the depth stack a scanner starts with: 256 levels.
@@ -134,6 +137,7 @@ func (s *scanner) value(i, depth int) int {
 			if !s.push(depth-base-1, c == '{') {
 				return s.fail(i, msgExceededDepth)
 			}
+			s.deepest = max(s.deepest, depth-base)
 			i = skipSpace(data, i+1)
 			if i < len(data) && data[i] == c+2 { // '{'+2 == '}', '['+2 == ']'
 				depth--

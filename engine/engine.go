@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/jetrpc/jetrpc/codec"
 	"github.com/valyala/bytebufferpool"
@@ -25,7 +26,38 @@ type Engine struct {
 	slots   int        // typed methods registered: each has a slot in every Call
 	logger  *slog.Logger
 	calls   sync.Pool // *Call
+
+	limits           codec.Limits
+	maxResponseBytes int
+	callTimeout      time.Duration
 }
+
+// Default limits, each an Option to change. They bound what one request
+// can make the server do or hold.
+const (
+	// DefaultMaxBatchItems bounds a batch, as go-ethereum does; a larger
+	// batch is answered with one -32600 error and none of it runs.
+	DefaultMaxBatchItems = 1000
+	// DefaultMaxMethodNameLength bounds a method name in bytes (-32600).
+	DefaultMaxMethodNameLength = 256
+	// DefaultMaxParamsDepth bounds the nesting of params (-32600): deep
+	// enough for any real API, far below what costs a decoder stack.
+	DefaultMaxParamsDepth = 128
+	// DefaultMaxBatchResponseBytes is the answer budget of a batch: once
+	// its answers pass it, the remaining calls are not run and get
+	// ErrResponseTooLarge instead.
+	DefaultMaxBatchResponseBytes = 16 << 20
+)
+
+// Errors the engine answers with on its own: server-defined codes in the
+// range the specification reserves for implementations.
+var (
+	// ErrCallTimeout answers a call that outlived its timeout (code -32001).
+	ErrCallTimeout = &codec.Error{Code: -32001, Message: "call timed out"}
+	// ErrResponseTooLarge answers the calls of a batch left when its answer
+	// budget is spent (code -32003); they are not run.
+	ErrResponseTooLarge = &codec.Error{Code: -32003, Message: "batch response too large"}
+)
 
 // Option configures an Engine.
 type Option func(*Engine)
@@ -34,9 +66,59 @@ type Option func(*Engine)
 // slog.Default().
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.logger = l } }
 
-// New returns an Engine with no methods.
+// limit turns an option's n into a bound: n > 0 sets it, n < 0 removes it,
+// 0 keeps the default.
+func limit(current, n int) int {
+	switch {
+	case n > 0:
+		return n
+	case n < 0:
+		return 0
+	}
+	return current
+}
+
+// WithMaxBatchItems bounds the items of a batch (DefaultMaxBatchItems; a
+// negative n removes the bound).
+func WithMaxBatchItems(n int) Option {
+	return func(e *Engine) { e.limits.MaxItems = limit(e.limits.MaxItems, n) }
+}
+
+// WithMaxMethodNameLength bounds method names in bytes
+// (DefaultMaxMethodNameLength; a negative n removes the bound).
+func WithMaxMethodNameLength(n int) Option {
+	return func(e *Engine) { e.limits.MaxMethodLength = limit(e.limits.MaxMethodLength, n) }
+}
+
+// WithMaxParamsDepth bounds the nesting of params (DefaultMaxParamsDepth;
+// a negative n removes the bound, leaving codec.MaxDepth).
+func WithMaxParamsDepth(n int) Option {
+	return func(e *Engine) { e.limits.MaxParamsDepth = limit(e.limits.MaxParamsDepth, n) }
+}
+
+// WithMaxBatchResponseBytes sets the answer budget of a batch
+// (DefaultMaxBatchResponseBytes; a negative n removes it).
+func WithMaxBatchResponseBytes(n int) Option {
+	return func(e *Engine) { e.maxResponseBytes = limit(e.maxResponseBytes, n) }
+}
+
+// WithCallTimeout bounds every call that has no timeout of its own (see
+// Timeout): its context is cancelled at the deadline and it is answered
+// with ErrCallTimeout. Off by default. A call with a timeout costs the
+// allocations of context.WithTimeout.
+func WithCallTimeout(d time.Duration) Option { return func(e *Engine) { e.callTimeout = d } }
+
+// New returns an Engine with no methods and the default limits.
 func New(opts ...Option) *Engine {
-	e := &Engine{logger: slog.Default()}
+	e := &Engine{
+		logger: slog.Default(),
+		limits: codec.Limits{
+			MaxItems:        DefaultMaxBatchItems,
+			MaxMethodLength: DefaultMaxMethodNameLength,
+			MaxParamsDepth:  DefaultMaxParamsDepth,
+		},
+		maxResponseBytes: DefaultMaxBatchResponseBytes,
+	}
 	for _, o := range opts {
 		o(e)
 	}
@@ -63,8 +145,13 @@ func (e *Engine) Handle(ctx context.Context, in []byte, out *bytebufferpool.Byte
 func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 	b := codec.AcquireBatch()
 	defer codec.ReleaseBatch(b)
+	b.Limits = e.limits
 	if err := b.Parse(in); err != nil {
 		return codec.AppendParseError(dst, err.(*codec.SyntaxError))
+	}
+	if b.Items > len(b.Requests) && b.Items > 1 { // over MaxItems: none of it runs
+		reason := fmt.Sprintf("batch has %d items, more than the limit of %d", b.Items, e.limits.MaxItems)
+		return codec.AppendError(dst, nil, codec.ErrInvalidRequest.WithData(reason))
 	}
 	// One Call serves every item: items run one after the other.
 	c := e.calls.Get().(*Call)
@@ -80,6 +167,13 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 	start := len(dst)
 	dst = codec.AppendBatchOpen(dst)
 	for i := range b.Requests {
+		if e.maxResponseBytes > 0 && len(dst)-start > e.maxResponseBytes {
+			// The budget is spent (error answers count too): the rest is not run.
+			if r := &b.Requests[i]; !r.IsNotification() {
+				dst = codec.AppendError(codec.AppendBatchItem(dst, start), r.ID, ErrResponseTooLarge)
+			}
+			continue
+		}
 		mark := len(dst)
 		var ok bool
 		if dst, ok = e.appendOne(ctx, c, codec.AppendBatchItem(dst, start), &b.Requests[i]); !ok {
@@ -106,7 +200,16 @@ func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Re
 	c.ctx, c.req = ctx, r
 	c.out = codec.AppendResultPrefix(dst)
 	c.resultStart = len(c.out)
-	err := e.invoke(m, c)
+	timeout := m.timeout
+	if timeout == 0 {
+		timeout = e.callTimeout
+	}
+	var err error
+	if timeout > 0 {
+		err = e.invokeWithTimeout(ctx, m, c, timeout)
+	} else {
+		err = e.invoke(m, c)
+	}
 	dst = c.out
 	if err == nil && len(dst) == c.resultStart {
 		dst = append(dst, "null"...) // the handler set no result
@@ -130,6 +233,21 @@ func wrappedError(err error) *codec.Error {
 		return ce
 	}
 	return codec.ErrInternal
+}
+
+// invokeWithTimeout runs the handler with a context cancelled after
+// timeout; a call still running then is answered with ErrCallTimeout,
+// whatever it returns (a Go function cannot be stopped from outside: the
+// handler must watch its context to stop early).
+func (e *Engine) invokeWithTimeout(ctx context.Context, m *method, c *Call, timeout time.Duration) error {
+	callCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	c.ctx = callCtx
+	err := e.invoke(m, c)
+	if errors.Is(callCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		return ErrCallTimeout
+	}
+	return err
 }
 
 // errPanic answers a handler that panicked.

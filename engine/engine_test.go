@@ -21,9 +21,9 @@ import (
 	"github.com/valyala/bytebufferpool"
 )
 
-func newDemo(t testing.TB) *engine.Engine {
+func newDemo(t testing.TB, opts ...engine.Option) *engine.Engine {
 	t.Helper()
-	e := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	e := engine.New(append([]engine.Option{engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)...)
 	if err := demo.Register(e); err != nil {
 		t.Fatal(err)
 	}

@@ -6,25 +6,55 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
+	"time"
 	"unsafe"
 )
 
 // method is an entry of the method table: a handler adapted once, at
 // registration, to the raw form.
 type method struct {
-	name    string
-	handler Handler
+	name        string
+	handler     Handler
+	timeout     time.Duration
+	description string
+	paramNames  []string
 }
+
+// MethodOption configures one method at registration.
+type MethodOption func(*method)
+
+// Timeout bounds the method's calls, overriding WithCallTimeout: at the
+// deadline the call's context is cancelled and it is answered with
+// ErrCallTimeout.
+func Timeout(d time.Duration) MethodOption { return func(m *method) { m.timeout = d } }
+
+// Describe sets the method's description, for introspection.
+func Describe(description string) MethodOption {
+	return func(m *method) { m.description = description }
+}
+
+// ParamNames names the method's parameters in order, for introspection of
+// methods whose params type does not name them (slices, raw handlers).
+func ParamNames(names ...string) MethodOption { return func(m *method) { m.paramNames = names } }
+
+// ErrReservedName is returned for a method name in the "rpc." namespace,
+// which the JSON-RPC 2.0 specification reserves for the protocol itself.
+var ErrReservedName = errors.New(`engine: method names starting with "rpc." are reserved`)
 
 // ErrDuplicateMethod is returned when a name is registered twice.
 var ErrDuplicateMethod = errors.New("engine: method already registered")
 
-// RegisterRaw registers h under name. Method names are case-sensitive. It
-// fails on an empty name, a nil handler, or a name already registered. It
-// copies the method table: register at start-up, not per request.
-func (e *Engine) RegisterRaw(name string, h Handler) error {
+// RegisterRaw registers h under name, with options. Method names are
+// case-sensitive. It fails on an empty name, a name in the reserved "rpc."
+// namespace, a nil handler, or a name already registered. It copies the
+// method table: register at start-up, not per request.
+func (e *Engine) RegisterRaw(name string, h Handler, opts ...MethodOption) error {
 	if name == "" {
 		return errors.New("engine: empty method name")
+	}
+	if strings.HasPrefix(name, "rpc.") {
+		return fmt.Errorf("%w: %q", ErrReservedName, name)
 	}
 	if h == nil {
 		return fmt.Errorf("engine: method %q: nil handler", name)
@@ -35,8 +65,12 @@ func (e *Engine) RegisterRaw(name string, h Handler) error {
 	if _, ok := old[name]; ok {
 		return fmt.Errorf("%w: %q", ErrDuplicateMethod, name)
 	}
+	m := &method{name: name, handler: h}
+	for _, o := range opts {
+		o(m)
+	}
 	table := maps.Clone(old)
-	table[name] = &method{name: name, handler: h}
+	table[name] = m
 	e.methods.Store(&table)
 	return nil
 }
@@ -76,7 +110,7 @@ func (e *Engine) Methods() []string {
 //
 // The work on types happens here, once, with reflection; a call uses none.
 // A typed call with plain P and R allocates nothing (see allocation_test.go).
-func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, error)) error {
+func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, error), opts ...MethodOption) error {
 	if fn == nil {
 		return fmt.Errorf("engine: method %q: nil function", name)
 	}
@@ -118,5 +152,5 @@ func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, 
 		}
 		c.out, err = enc.append(c.out, &r)
 		return err
-	})
+	}, opts...)
 }

@@ -147,6 +147,17 @@ func TestMaxConnsPerIP(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("a second connection from the same IP: %v %v, want 429", resp, err)
 	}
+	// Closing the first frees its slot: a new connection is served again.
+	first.Close()
+	for try := 0; ; try++ {
+		if status, _, err := postTo(&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, "http://"+addr+fastserver.DefaultPath, `{"jsonrpc":"2.0","method":"ping","id":1}`); err == nil && status == 200 {
+			break
+		}
+		if try == 50 {
+			t.Fatal("the slot of a closed connection was never given back")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func TestTLS(t *testing.T) {

@@ -151,14 +151,14 @@ func New(e *engine.Engine, cfg Config) *Server {
 func NewFastHTTPServer(h fasthttp.RequestHandler, cfg Config) *fasthttp.Server {
 	cfg = cfg.withDefaults()
 	return &fasthttp.Server{
-		Handler:              h,
-		Name:                 "jetrpc",
-		MaxRequestBodySize:   cfg.MaxBodySize,
-		ReadTimeout:          cfg.ReadTimeout,
-		WriteTimeout:         cfg.WriteTimeout,
-		IdleTimeout:          cfg.IdleTimeout,
-		Concurrency:          cfg.MaxConns,
-		MaxConnsPerIP:        cfg.MaxConnsPerIP,
+		Handler:            h,
+		Name:               "jetrpc",
+		MaxRequestBodySize: cfg.MaxBodySize,
+		ReadTimeout:        cfg.ReadTimeout,
+		WriteTimeout:       cfg.WriteTimeout,
+		IdleTimeout:        cfg.IdleTimeout,
+		Concurrency:        cfg.MaxConns,
+		// MaxConnsPerIP is enforced by Serve's listener (perip.go), not here.
 		NoDefaultContentType: true,
 		ErrorHandler:         handleRequestError,
 		Logger:               debugLogger{cfg.Logger},
@@ -328,8 +328,12 @@ func (s *Server) Listen() ([]net.Listener, error) {
 // certificate) until Shutdown; it then returns nil. It may be called for
 // several listeners at once.
 func (s *Server) Serve(ln net.Listener) error {
+	tls := s.cfg.TLSCertFile != "" && s.cfg.TLSKeyFile != ""
+	if s.cfg.MaxConnsPerIP > 0 {
+		ln = newPerIPListener(ln, s.cfg.MaxConnsPerIP, tls)
+	}
 	var err error
-	if s.cfg.TLSCertFile != "" && s.cfg.TLSKeyFile != "" {
+	if tls {
 		err = s.srv.ServeTLS(ln, s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
 	} else {
 		err = s.srv.Serve(ln)

@@ -115,9 +115,9 @@ func FuzzHandle(f *testing.F) {
 		checkAnswer(t, in, out)
 		b := codec.AcquireBatch()
 		defer codec.ReleaseBatch(b)
-		// Batches over the pool's cap (1024 items) are dropped on release by
-		// design; those inputs cost a new Batch.
-		if raceEnabled || b.Parse(in) != nil || len(b.Requests) > 1024 {
+		// Batches over the engine's limit are refused with a formatted
+		// message (an error path that allocates by design).
+		if raceEnabled || b.Parse(in) != nil || b.Items > engine.DefaultMaxBatchItems {
 			return
 		}
 		if allocs := testing.AllocsPerRun(3, func() { buf = guard.Append(context.Background(), buf[:0], in) }); allocs != 0 {
@@ -126,15 +126,30 @@ func FuzzHandle(f *testing.F) {
 	})
 }
 
+// engineLimits are the limits an engine applies by default.
+var engineLimits = codec.Limits{
+	MaxItems:        engine.DefaultMaxBatchItems,
+	MaxMethodLength: engine.DefaultMaxMethodNameLength,
+	MaxParamsDepth:  engine.DefaultMaxParamsDepth,
+}
+
 // checkAnswer checks out, the engine's answer to in.
 func checkAnswer(t *testing.T, in, out []byte) {
 	t.Helper()
 	b := codec.AcquireBatch()
 	defer codec.ReleaseBatch(b)
+	b.Limits = engineLimits
 	if b.Parse(in) != nil {
 		var resp struct{ Error struct{ Code int } }
 		if json.Unmarshal(out, &resp) != nil || resp.Error.Code != -32700 {
 			t.Fatalf("answer to invalid JSON %q: %s", in, out)
+		}
+		return
+	}
+	if b.Items > len(b.Requests) && b.Items > 1 { // over the batch limit: one error
+		var resp struct{ Error struct{ Code int } }
+		if json.Unmarshal(out, &resp) != nil || resp.Error.Code != -32600 {
+			t.Fatalf("answer to a batch over the limit: %.200s", out)
 		}
 		return
 	}

@@ -91,7 +91,7 @@ func TestHostileInputs(t *testing.T) {
 		{"a million-key params object", `{"jsonrpc":"2.0","method":"add","params":{` + millionKeys() + `"a":1,"b":2},"id":1}`, 200,
 			`{"jsonrpc":"2.0","result":3,"id":1}`},
 		{"a 200,000-item batch", "[" + strings.Repeat(`{"jsonrpc":"2.0","method":"ping"},`, 200_000) + `{"jsonrpc":"2.0","method":"ping","id":1}]`, 200,
-			`[{"jsonrpc":"2.0","result":"pong","id":1}]`},
+			`{"jsonrpc":"2.0","error":{"code":-32600,"message":"Invalid Request","data":"batch has 200001 items, more than the limit of 1000"},"id":null}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
