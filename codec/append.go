@@ -59,6 +59,23 @@ func AppendErrorObject(dst []byte, e *Error) []byte {
 	return append(dst, '}')
 }
 
+// AppendResultPrefixV1 is AppendResultPrefix for a JSON-RPC 1.0 answer:
+// it appends `{"result":`; end it with AppendResponseEndV1.
+func AppendResultPrefixV1(dst []byte) []byte { return append(dst, `{"result":`...) }
+
+// AppendResponseEndV1 appends `,"error":null,"id":ID}`, the end of a 1.0
+// result answer, to dst and returns the extended dst.
+func AppendResponseEndV1(dst, id []byte) []byte {
+	return AppendResponseEnd(append(dst, `,"error":null`...), id)
+}
+
+// AppendErrorV1 appends a JSON-RPC 1.0 error answer,
+// {"result":null,"error":{…},"id":ID}, to dst and returns the extended dst.
+func AppendErrorV1(dst, id []byte, e *Error) []byte {
+	dst = AppendErrorObject(append(dst, `{"result":null,"error":`...), e)
+	return AppendResponseEnd(dst, id)
+}
+
 // AppendBatchOpen starts the answer to a batch: it appends '[' to dst and
 // returns the extended dst. Remember len(dst) before the call as start.
 func AppendBatchOpen(dst []byte) []byte { return append(dst, '[') }

@@ -43,6 +43,10 @@ type Limits struct {
 	// MaxParamsDepth bounds the nesting of params: 1 is a flat array or
 	// object. Deeper params make their item invalid (InvalidParamsDepth).
 	MaxParamsDepth int
+	// AcceptV1 accepts JSON-RPC 1.0 requests (no "jsonrpc" member): they
+	// get Version VersionNone instead of InvalidVersion, and one whose id
+	// is null is a notification, as 1.0 has it.
+	AcceptV1 bool
 }
 
 // Request is one item of a parsed body: a JSON-RPC request or the reason it
@@ -244,7 +248,12 @@ func (b *Batch) fill(r *Request, version, method, params, id []byte) {
 	}
 	// Checked last, so that a more specific reason wins. The Version field
 	// keeps what was sent, for a caller that accepts JSON-RPC 1.0.
-	if r.Version != Version2 {
+	switch {
+	case r.Version == VersionNone && b.Limits.AcceptV1:
+		if string(r.ID) == "null" {
+			r.ID = nil // a 1.0 notification
+		}
+	case r.Version != Version2:
 		r.setInvalid(InvalidVersion)
 	}
 }

@@ -102,6 +102,12 @@ func WithMaxBatchResponseBytes(n int) Option {
 	return func(e *Engine) { e.maxResponseBytes = limit(e.maxResponseBytes, n) }
 }
 
+// WithV1Compat accepts JSON-RPC 1.0 requests (no "jsonrpc" member) and
+// answers them in 1.0 form: {"result": …, "error": null, "id": …}; a 1.0
+// request whose id is null is a notification. Without it such requests
+// are -32600.
+func WithV1Compat() Option { return func(e *Engine) { e.limits.AcceptV1 = true } }
+
 // WithCallTimeout bounds every call that has no timeout of its own (see
 // Timeout): its context is cancelled at the deadline and it is answered
 // with ErrCallTimeout. Off by default. A call with a timeout costs the
@@ -189,16 +195,21 @@ func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Re
 	if r.Invalid != "" {
 		return codec.AppendInvalidRequest(dst, r.ID, r.Invalid), true
 	}
+	v1 := r.Version == codec.VersionNone       // accepted only under WithV1Compat
 	m := (*e.methods.Load())[string(r.Method)] // no allocation: the compiler reads the bytes in place
 	if m == nil {
 		if r.IsNotification() {
 			return dst, false
 		}
-		return codec.AppendError(dst, r.ID, codec.ErrMethodNotFound), true
+		return appendError(dst, r.ID, codec.ErrMethodNotFound, v1), true
 	}
 	mark := len(dst)
 	c.ctx, c.req = ctx, r
-	c.out = codec.AppendResultPrefix(dst)
+	if v1 {
+		c.out = codec.AppendResultPrefixV1(dst)
+	} else {
+		c.out = codec.AppendResultPrefix(dst)
+	}
 	c.resultStart = len(c.out)
 	timeout := m.timeout
 	if timeout == 0 {
@@ -219,9 +230,20 @@ func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Re
 		return dst[:mark], false
 	}
 	if err != nil {
-		return appendHandlerError(dst[:mark], r.ID, err), true
+		return appendHandlerError(dst[:mark], r.ID, err, v1), true
+	}
+	if v1 {
+		return codec.AppendResponseEndV1(dst, r.ID), true
 	}
 	return codec.AppendResponseEnd(dst, r.ID), true
+}
+
+// appendError answers with e, in 1.0 form when v1.
+func appendError(dst, id []byte, e *codec.Error, v1 bool) []byte {
+	if v1 {
+		return codec.AppendErrorV1(dst, id, e)
+	}
+	return codec.AppendError(dst, id, e)
 }
 
 // wrappedError finds the *codec.Error that err wraps, or -32603. It is a
@@ -266,7 +288,7 @@ func (e *Engine) invoke(m *method, c *Call) (err error) {
 
 // appendHandlerError answers with the *codec.Error err is or wraps, or
 // with -32603 for any other error.
-func appendHandlerError(dst, id []byte, err error) []byte {
+func appendHandlerError(dst, id []byte, err error, v1 bool) []byte {
 	ce, ok := err.(*codec.Error)
 	if !ok {
 		ce = wrappedError(err)
@@ -274,5 +296,5 @@ func appendHandlerError(dst, id []byte, err error) []byte {
 	if len(ce.Data) > 0 && !codec.Valid(ce.Data) {
 		ce = &codec.Error{Code: ce.Code, Message: ce.Message} // invalid data is dropped, never sent
 	}
-	return codec.AppendError(dst, id, ce)
+	return appendError(dst, id, ce, v1)
 }

@@ -88,6 +88,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.Workers, "workers", 1, "SO_REUSEPORT listeners on -addr, spreading connections over cores")
 	fs.StringVar(&cfg.CORSOrigin, "cors", "", `allow browsers from this origin ("*" for any) to call`)
 	transport := fs.String("transport", "fasthttp", "fasthttp, or nethttp to serve through the net/http adapter")
+	v1compat := fs.Bool("v1compat", false, `also accept JSON-RPC 1.0 requests (no "jsonrpc" member) and answer them in 1.0 form`)
 	baseline := fs.Bool("baseline", false, "serve a fixed answer without parsing requests (the bare fasthttp ceiling, for load-test comparisons)")
 	baselineAnswer := fs.String("baseline-answer", "", "with -baseline, the file whose bytes are the fixed answer (default: a ping answer)")
 	if err := fs.Parse(args); err != nil {
@@ -106,7 +107,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg.Logger = logger
-	e := engine.New(engine.WithLogger(logger))
+	opts := []engine.Option{engine.WithLogger(logger)}
+	if *v1compat {
+		opts = append(opts, engine.WithV1Compat())
+	}
+	e := engine.New(opts...)
 	if err := demo.Register(e); err != nil {
 		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
 		return 1

@@ -114,6 +114,22 @@ func TestServeNetHTTPTransport(t *testing.T) {
 	}
 }
 
+func TestServeV1Compat(t *testing.T) {
+	url, stop := startServe(t, "-v1compat")
+	if status, got := post(t, url, `{"method":"echo","params":["x"],"id":7}`); status != 200 || got != `{"result":"x","error":null,"id":7}` {
+		t.Errorf("1.0 request: %d %s", status, got)
+	}
+	if status, got := post(t, url, `{"jsonrpc":"2.0","method":"ping","id":8}`); status != 200 || got != `{"jsonrpc":"2.0","result":"pong","id":8}` {
+		t.Errorf("2.0 request beside: %d %s", status, got)
+	}
+	stop()
+	url, stop = startServe(t)
+	if _, got := post(t, url, `{"method":"echo","params":["x"],"id":7}`); !strings.Contains(got, "-32600") {
+		t.Errorf("without -v1compat a 1.0 request is -32600: %s", got)
+	}
+	stop()
+}
+
 func TestServeWorkers(t *testing.T) {
 	url, stop := startServe(t, "-workers", "2", "-max-inflight", "100", "-read-timeout", "5s")
 	for range 5 {
@@ -130,7 +146,7 @@ func TestServeFlagsDocumented(t *testing.T) {
 	var out strings.Builder
 	run(context.Background(), []string{"serve", "-h"}, io.Discard, &out)
 	for _, f := range []string{"-addr", "-path", "-max-body", "-read-timeout", "-write-timeout", "-idle-timeout", "-max-conns",
-		"-max-conns-per-ip", "-max-inflight", "-tls-cert", "-tls-key", "-unix", "-workers", "-cors", "-transport", "-baseline"} {
+		"-max-conns-per-ip", "-max-inflight", "-tls-cert", "-tls-key", "-unix", "-workers", "-cors", "-transport", "-baseline", "-v1compat"} {
 		if !strings.Contains(out.String(), "  "+f+" ") && !strings.Contains(out.String(), "  "+f+"\n") {
 			t.Errorf("serve -h does not document %s", f)
 		}
