@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jetrpc/jetrpc/engine"
 	"github.com/valyala/bytebufferpool"
 )
 
@@ -41,6 +42,32 @@ func TestHandleAllocations(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("%s: %v allocs per Handle, want 0", tc.name, allocs)
+		}
+	}
+}
+
+// TestMiddlewareAllocations: a no-op middleware, global and per method,
+// adds no allocation to a call.
+func TestMiddlewareAllocations(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	noop := func(next engine.Handler) engine.Handler { return func(c *engine.Call) error { return next(c) } }
+	e := newDemo(t, engine.WithMiddleware(noop, noop))
+	must(t, e.RegisterRaw("wrapped", func(c *engine.Call) error { return c.ResultString("ok") }, engine.Use(noop)))
+	out := bytebufferpool.Get()
+	defer bytebufferpool.Put(out)
+	for _, in := range []string{
+		`{"jsonrpc":"2.0","method":"ping","id":1}`,
+		`{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}`,
+		`{"jsonrpc":"2.0","method":"wrapped","id":1}`,
+	} {
+		body := []byte(in)
+		if allocs := testing.AllocsPerRun(100, func() {
+			out.Reset()
+			e.Handle(context.Background(), body, out)
+		}); allocs != 0 {
+			t.Errorf("%s through no-op middleware: %v allocs, want 0", in, allocs)
 		}
 	}
 }

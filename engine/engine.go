@@ -27,6 +27,7 @@ type Engine struct {
 	logger  *slog.Logger
 	calls   sync.Pool // *Call
 
+	middleware       []Middleware
 	limits           codec.Limits
 	maxResponseBytes int
 	callTimeout      time.Duration
@@ -100,6 +101,12 @@ func WithMaxParamsDepth(n int) Option {
 // (DefaultMaxBatchResponseBytes; a negative n removes it).
 func WithMaxBatchResponseBytes(n int) Option {
 	return func(e *Engine) { e.maxResponseBytes = limit(e.maxResponseBytes, n) }
+}
+
+// WithMiddleware wraps every method registered on the engine in mw, the
+// first outermost (see Middleware).
+func WithMiddleware(mw ...Middleware) Option {
+	return func(e *Engine) { e.middleware = append(e.middleware, mw...) }
 }
 
 // WithV1Compat accepts JSON-RPC 1.0 requests (no "jsonrpc" member) and

@@ -346,3 +346,34 @@ func TestSleepHonoursCancellation(t *testing.T) {
 		t.Errorf("got %s, want %s", out.B, want)
 	}
 }
+
+// TestMiddlewareOrder: global middleware runs outside per-method
+// middleware, first listed outermost, composed once.
+func TestMiddlewareOrder(t *testing.T) {
+	var trace []string
+	tag := func(name string) engine.Middleware {
+		return func(next engine.Handler) engine.Handler {
+			return func(c *engine.Call) error {
+				trace = append(trace, name+">")
+				err := next(c)
+				trace = append(trace, "<"+name)
+				return err
+			}
+		}
+	}
+	deny := func(next engine.Handler) engine.Handler {
+		return func(c *engine.Call) error { return codec.NewError(-32004, "denied") }
+	}
+	e := engine.New(engine.WithMiddleware(tag("g1"), tag("g2")))
+	must(t, e.RegisterRaw("m", func(c *engine.Call) error { trace = append(trace, "h"); return c.ResultString("ok") }, engine.Use(tag("m1"))))
+	must(t, e.RegisterRaw("closed", func(c *engine.Call) error { return c.ResultString("secret") }, engine.Use(deny)))
+	if got := handle(e, `{"jsonrpc":"2.0","method":"m","id":1}`); got != `{"jsonrpc":"2.0","result":"ok","id":1}` {
+		t.Errorf("got %s", got)
+	}
+	if got := strings.Join(trace, " "); got != "g1> g2> m1> h <m1 <g2 <g1" {
+		t.Errorf("order: %s", got)
+	}
+	if got := handle(e, `{"jsonrpc":"2.0","method":"closed","id":1}`); got != `{"jsonrpc":"2.0","error":{"code":-32004,"message":"denied"},"id":1}` {
+		t.Errorf("middleware answering for the handler: %s", got)
+	}
+}

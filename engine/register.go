@@ -16,6 +16,7 @@ import (
 type method struct {
 	name        string
 	handler     Handler
+	middleware  []Middleware
 	timeout     time.Duration
 	description string
 	paramNames  []string
@@ -23,6 +24,18 @@ type method struct {
 
 // MethodOption configures one method at registration.
 type MethodOption func(*method)
+
+// Middleware wraps a method's Handler, for logging, auth, metrics and the
+// like. Middleware is composed with the handler once, at registration: a
+// call then pays only for what the middleware itself does, and an engine
+// without middleware runs its handlers directly.
+type Middleware func(next Handler) Handler
+
+// Use wraps one method in middleware, the first outermost, inside the
+// engine's global middleware (WithMiddleware).
+func Use(mw ...Middleware) MethodOption {
+	return func(m *method) { m.middleware = append(m.middleware, mw...) }
+}
 
 // Timeout bounds the method's calls, overriding WithCallTimeout: at the
 // deadline the call's context is cancelled and it is answered with
@@ -68,6 +81,13 @@ func (e *Engine) RegisterRaw(name string, h Handler, opts ...MethodOption) error
 	m := &method{name: name, handler: h}
 	for _, o := range opts {
 		o(m)
+	}
+	// Compose once: the method's own middleware inside the global one.
+	for i := len(m.middleware) - 1; i >= 0; i-- {
+		m.handler = m.middleware[i](m.handler)
+	}
+	for i := len(e.middleware) - 1; i >= 0; i-- {
+		m.handler = e.middleware[i](m.handler)
 	}
 	table := maps.Clone(old)
 	table[name] = m
