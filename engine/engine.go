@@ -28,6 +28,7 @@ type Engine struct {
 	calls   sync.Pool // *Call
 
 	middleware       []Middleware
+	introspection    bool
 	limits           codec.Limits
 	maxResponseBytes int
 	callTimeout      time.Duration
@@ -138,6 +139,9 @@ func New(opts ...Option) *Engine {
 	empty := map[string]*method{}
 	e.methods.Store(&empty)
 	e.calls.New = func() any { return &Call{engine: e} }
+	if e.introspection {
+		e.registerIntrospection()
+	}
 	return e
 }
 

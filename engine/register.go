@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"strings"
 	"time"
 	"unsafe"
@@ -20,6 +21,7 @@ type method struct {
 	timeout     time.Duration
 	description string
 	paramNames  []string
+	signature   []string // [result type, param types…]; nil for raw handlers
 }
 
 // MethodOption configures one method at registration.
@@ -149,6 +151,8 @@ func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, 
 	idx := e.slots
 	e.slots++
 	e.mu.Unlock()
+	signature, names := signatureOf(reflect.TypeFor[P](), reflect.TypeFor[R]())
+	opts = append([]MethodOption{func(m *method) { m.signature, m.paramNames = signature, names }}, opts...)
 	return e.RegisterRaw(name, func(c *Call) error {
 		p := slot[P](c, idx)
 		defer func() {

@@ -88,6 +88,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.IntVar(&cfg.Workers, "workers", 1, "SO_REUSEPORT listeners on -addr, spreading connections over cores")
 	fs.StringVar(&cfg.CORSOrigin, "cors", "", `allow browsers from this origin ("*" for any) to call`)
 	transport := fs.String("transport", "fasthttp", "fasthttp, or nethttp to serve through the net/http adapter")
+	introspection := fs.Bool("introspection", true, "serve system.listMethods, system.methodHelp and system.methodSignature")
 	v1compat := fs.Bool("v1compat", false, `also accept JSON-RPC 1.0 requests (no "jsonrpc" member) and answer them in 1.0 form`)
 	baseline := fs.Bool("baseline", false, "serve a fixed answer without parsing requests (the bare fasthttp ceiling, for load-test comparisons)")
 	baselineAnswer := fs.String("baseline-answer", "", "with -baseline, the file whose bytes are the fixed answer (default: a ping answer)")
@@ -110,6 +111,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	opts := []engine.Option{engine.WithLogger(logger)}
 	if *v1compat {
 		opts = append(opts, engine.WithV1Compat())
+	}
+	if *introspection {
+		opts = append(opts, engine.WithIntrospection())
 	}
 	e := engine.New(opts...)
 	if err := demo.Register(e); err != nil {

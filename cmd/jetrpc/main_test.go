@@ -130,6 +130,24 @@ func TestServeV1Compat(t *testing.T) {
 	stop()
 }
 
+func TestServeIntrospection(t *testing.T) {
+	url, stop := startServe(t)
+	defer stop()
+	tests := []struct{ in, want string }{
+		{`{"jsonrpc":"2.0","method":"system.listMethods","id":1}`,
+			`{"jsonrpc":"2.0","result":["add","echo","fail","ping","sleep","system.listMethods","system.methodHelp","system.methodSignature"],"id":1}`},
+		{`{"jsonrpc":"2.0","method":"system.methodHelp","params":["add"],"id":2}`,
+			`{"jsonrpc":"2.0","result":"Returns a+b: [a, b] or {\"a\": a, \"b\": b}.","id":2}`},
+		{`{"jsonrpc":"2.0","method":"system.methodSignature","params":{"name":"add"},"id":3}`,
+			`{"jsonrpc":"2.0","result":[["number","number","number"]],"id":3}`},
+	}
+	for _, tt := range tests {
+		if status, got := post(t, url, tt.in); status != 200 || got != tt.want {
+			t.Errorf("%s:\ngot  %d %s\nwant %s", tt.in, status, got, tt.want)
+		}
+	}
+}
+
 func TestServeWorkers(t *testing.T) {
 	url, stop := startServe(t, "-workers", "2", "-max-inflight", "100", "-read-timeout", "5s")
 	for range 5 {
@@ -146,7 +164,7 @@ func TestServeFlagsDocumented(t *testing.T) {
 	var out strings.Builder
 	run(context.Background(), []string{"serve", "-h"}, io.Discard, &out)
 	for _, f := range []string{"-addr", "-path", "-max-body", "-read-timeout", "-write-timeout", "-idle-timeout", "-max-conns",
-		"-max-conns-per-ip", "-max-inflight", "-tls-cert", "-tls-key", "-unix", "-workers", "-cors", "-transport", "-baseline", "-v1compat"} {
+		"-max-conns-per-ip", "-max-inflight", "-tls-cert", "-tls-key", "-unix", "-workers", "-cors", "-transport", "-baseline", "-v1compat", "-introspection"} {
 		if !strings.Contains(out.String(), "  "+f+" ") && !strings.Contains(out.String(), "  "+f+"\n") {
 			t.Errorf("serve -h does not document %s", f)
 		}

@@ -40,19 +40,21 @@ var pong = []byte(`"pong"`)
 
 // Register adds the demo methods to e.
 func Register(e *engine.Engine) error {
-	if err := e.RegisterRaw("ping", func(c *engine.Call) error { return c.ResultRaw(pong) }); err != nil {
+	if err := e.RegisterRaw("ping", func(c *engine.Call) error { return c.ResultRaw(pong) },
+		engine.Describe(`Returns "pong".`)); err != nil {
 		return err
 	}
-	if err := engine.Register(e, "echo", Echo); err != nil {
+	if err := engine.Register(e, "echo", Echo, engine.Describe("Returns its message unchanged: [v] or {\"message\": v}.")); err != nil {
 		return err
 	}
-	if err := engine.Register(e, "add", Add); err != nil {
+	if err := engine.Register(e, "add", Add, engine.Describe("Returns a+b: [a, b] or {\"a\": a, \"b\": b}.")); err != nil {
 		return err
 	}
-	if err := engine.Register(e, "sleep", Sleep); err != nil {
+	if err := engine.Register(e, "sleep", Sleep, engine.Describe("Returns null after ms milliseconds (at most 60000), or early when cancelled.")); err != nil {
 		return err
 	}
-	return engine.Register(e, "fail", func(context.Context, struct{}) (any, error) { return nil, ErrFail })
+	return engine.Register(e, "fail", func(context.Context, struct{}) (any, error) { return nil, ErrFail },
+		engine.Describe(`Always fails with code 1000, "fail".`))
 }
 
 // Echo returns its message unchanged.

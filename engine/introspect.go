@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/jetrpc/jetrpc/codec"
+)
+
+// WithIntrospection registers the introspection methods that
+// jsonrpclib-pelix users expect: system.listMethods (the names, sorted),
+// system.methodHelp(name) (the description given with Describe) and
+// system.methodSignature(name) (jsonrpclib's shape: a list holding
+// [result type, param types…], with JSON type names; "undef" for raw
+// handlers). Off by default: a server need not describe itself.
+func WithIntrospection() Option { return func(e *Engine) { e.introspection = true } }
+
+// nameParam is the params of methodHelp and methodSignature: [name] or
+// {"name": name}.
+type nameParam struct {
+	Name string `json:"name"`
+}
+
+var errNoSuchMethod = codec.ErrInvalidParams.WithData("no such method")
+
+func (e *Engine) registerIntrospection() {
+	must := func(err error) {
+		if err != nil {
+			panic("BUG: " + err.Error())
+		}
+	}
+	must(Register(e, "system.listMethods", func(context.Context, struct{}) ([]string, error) {
+		names := e.Methods()
+		slices.Sort(names)
+		return names, nil
+	}, Describe("Returns the names of the methods this server serves.")))
+	must(Register(e, "system.methodHelp", func(_ context.Context, p nameParam) (string, error) {
+		m := (*e.methods.Load())[p.Name]
+		if m == nil {
+			return "", errNoSuchMethod
+		}
+		return m.description, nil
+	}, Describe("Returns the description of a method."), ParamNames("name")))
+	must(Register(e, "system.methodSignature", func(_ context.Context, p nameParam) (any, error) {
+		m := (*e.methods.Load())[p.Name]
+		if m == nil {
+			return nil, errNoSuchMethod
+		}
+		if m.signature == nil {
+			return "undef", nil
+		}
+		return [][]string{m.signature}, nil
+	}, Describe("Returns the signature of a method: [[result type, param types...]]."), ParamNames("name")))
+}
+
+// signatureOf computes a typed method's signature and param names from P
+// and R, once, at registration.
+func signatureOf(p, r reflect.Type) (signature, names []string) {
+	signature = []string{jsonType(r)}
+	switch p.Kind() {
+	case reflect.Struct:
+		for i := range p.NumField() {
+			f := p.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			signature = append(signature, jsonType(f.Type))
+			names = append(names, name)
+		}
+	default:
+		signature = append(signature, jsonType(p))
+	}
+	return signature, names
+}
+
+// jsonType names the JSON type a Go type encodes to.
+func jsonType(t reflect.Type) string {
+	if t == rawMessageType {
+		return "any"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "string" // base64
+		}
+		return "array"
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Pointer:
+		return jsonType(t.Elem())
+	}
+	return "any"
+}
