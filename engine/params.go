@@ -28,11 +28,14 @@ const (
 	shapeObject                    // map: by name, whole
 )
 
-// paramsDecoder decodes raw params into a P. It is built once per method.
-type paramsDecoder[P any] struct {
-	shape  paramsShape
-	fields []paramField
-	byName map[string]int
+// paramsDecoder decodes raw params into a value of one type. It is built
+// once per method; only decodeWhole depends on the type statically.
+type paramsDecoder struct {
+	// decodeWhole decodes a slice, array or map value with go-json.
+	decodeWhole func(params []byte, p unsafe.Pointer) error
+	shape       paramsShape
+	fields      []paramField
+	byName      map[string]int
 	// rawOffsets are the offsets of the json.RawMessage fields: their
 	// values are sub-slices of params the codec has validated.
 	rawOffsets []uintptr
@@ -56,9 +59,21 @@ var (
 	errUnsupportedParams = errors.New("params type must be a struct, a slice, an array or a map")
 )
 
-func newParamsDecoder[P any]() (*paramsDecoder[P], error) {
-	t := reflect.TypeFor[P]()
-	d := &paramsDecoder[P]{}
+func newParamsDecoder[P any]() (*paramsDecoder, error) {
+	d, err := newParamsDecoderOf(reflect.TypeFor[P]())
+	if d != nil {
+		// UnmarshalOf decodes into the value in place, without allocating for plain types.
+		d.decodeWhole = func(params []byte, p unsafe.Pointer) error { return json.UnmarshalOf(params, (*P)(p)) }
+	}
+	return d, err
+}
+
+// newParamsDecoderOf builds the decoder of t with reflection (no generic
+// fast path for slices, arrays and maps: go-json through an interface).
+func newParamsDecoderOf(t reflect.Type) (*paramsDecoder, error) {
+	d := &paramsDecoder{decodeWhole: func(params []byte, p unsafe.Pointer) error {
+		return json.Unmarshal(params, reflect.NewAt(t, p).Interface())
+	}}
 	switch t.Kind() {
 	case reflect.Slice, reflect.Array:
 		d.shape = shapeArray
@@ -125,7 +140,7 @@ func invalidParams(format string, args ...any) error {
 }
 
 // decode fills *p from params, which the codec has validated.
-func (d *paramsDecoder[P]) decode(params []byte, p *P) error {
+func (d *paramsDecoder) decode(params []byte, p unsafe.Pointer) error {
 	switch d.shape {
 	case shapeArray:
 		if len(params) > 0 && params[0] != '[' {
@@ -136,18 +151,18 @@ func (d *paramsDecoder[P]) decode(params []byte, p *P) error {
 			return invalidParams("params must be an object")
 		}
 	default:
-		return d.decodeStruct(params, unsafe.Pointer(p))
+		return d.decodeStruct(params, p)
 	}
 	if len(params) == 0 {
 		return nil
 	}
-	if err := json.UnmarshalOf(params, p); err != nil {
+	if err := d.decodeWhole(params, p); err != nil {
 		return invalidParams("%v", err)
 	}
 	return nil
 }
 
-func (d *paramsDecoder[P]) decodeStruct(params []byte, base unsafe.Pointer) error {
+func (d *paramsDecoder) decodeStruct(params []byte, base unsafe.Pointer) error {
 	var seen [maxParamFields / 64]uint64
 	it := codec.Iterate(params)
 	for it.Next() {
@@ -176,9 +191,9 @@ func (d *paramsDecoder[P]) decodeStruct(params []byte, base unsafe.Pointer) erro
 
 // isParamValue reports whether raw is exactly the value of one of p's
 // json.RawMessage fields, which the codec validated as one JSON value.
-func (d *paramsDecoder[P]) isParamValue(p *P, raw []byte) bool {
+func (d *paramsDecoder) isParamValue(p unsafe.Pointer, raw []byte) bool {
 	for _, off := range d.rawOffsets {
-		v := *(*stdjson.RawMessage)(unsafe.Add(unsafe.Pointer(p), off))
+		v := *(*stdjson.RawMessage)(unsafe.Add(p, off))
 		if len(v) == len(raw) && len(v) > 0 && &v[0] == &raw[0] {
 			return true
 		}
@@ -188,7 +203,7 @@ func (d *paramsDecoder[P]) isParamValue(p *P, raw []byte) bool {
 
 // fieldByName finds the field for a raw object key: exactly first, then
 // without regard to case, as encoding/json matches.
-func (d *paramsDecoder[P]) fieldByName(key []byte) int {
+func (d *paramsDecoder) fieldByName(key []byte) int {
 	if bytes.IndexByte(key, '\\') >= 0 {
 		key = codec.AppendUnescaped(nil, key) // rare: escaped keys cost an allocation
 	}
