@@ -29,6 +29,7 @@ type Engine struct {
 
 	middleware       []Middleware
 	introspection    bool
+	batchWorkers     int
 	limits           codec.Limits
 	maxResponseBytes int
 	callTimeout      time.Duration
@@ -110,6 +111,15 @@ func WithMiddleware(mw ...Middleware) Option {
 	return func(e *Engine) { e.middleware = append(e.middleware, mw...) }
 }
 
+// WithBatchConcurrency runs the items of a batch on up to n goroutines at
+// once (n > 1), answering them in request order. The default is one at a
+// time: cheap calls lose more to goroutines, buffers and synchronization
+// than they gain. Measured with BenchmarkBatchConcurrency on 2 cores, 8
+// workers: ten adds take 25 µs instead of 3 µs (35 allocations instead of
+// 0), ten 1 ms sleeps 2.5 ms instead of 11.3 ms. Choose it for batches of
+// slow, waiting calls.
+func WithBatchConcurrency(n int) Option { return func(e *Engine) { e.batchWorkers = n } }
+
 // WithV1Compat accepts JSON-RPC 1.0 requests (no "jsonrpc" member) and
 // answers them in 1.0 form: {"result": …, "error": null, "id": …}; a 1.0
 // request whose id is null is a notification. Without it such requests
@@ -181,6 +191,9 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 		// An empty batch is answered with one error, not an array.
 		return codec.AppendInvalidRequest(dst, nil, r.Invalid)
 	}
+	if e.batchWorkers > 1 && len(b.Requests) > 1 {
+		return e.appendConcurrently(ctx, dst, b.Requests)
+	}
 	start := len(dst)
 	dst = codec.AppendBatchOpen(dst)
 	for i := range b.Requests {
@@ -198,6 +211,45 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 		}
 	}
 	return codec.AppendBatchClose(dst, start) // nothing at all for notifications only
+}
+
+// appendConcurrently answers the requests of a batch on up to
+// e.batchWorkers goroutines and appends the answers in request order. The
+// answer budget is checked before each call starts, against the answers
+// finished so far.
+func (e *Engine) appendConcurrently(ctx context.Context, dst []byte, reqs []codec.Request) []byte {
+	answers := make([][]byte, len(reqs))
+	owed := make([]bool, len(reqs))
+	sem := make(chan struct{}, e.batchWorkers)
+	var wg sync.WaitGroup
+	var used atomic.Int64
+	for i := range reqs {
+		r := &reqs[i]
+		if e.maxResponseBytes > 0 && used.Load() > int64(e.maxResponseBytes) {
+			if !r.IsNotification() {
+				answers[i], owed[i] = codec.AppendError(nil, r.ID, ErrResponseTooLarge), true
+			}
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			c := e.calls.Get().(*Call)
+			answers[i], owed[i] = e.appendOne(ctx, c, nil, r)
+			e.calls.Put(c)
+			used.Add(int64(len(answers[i])))
+		}()
+	}
+	wg.Wait()
+	start := len(dst)
+	dst = codec.AppendBatchOpen(dst)
+	for i, a := range answers {
+		if owed[i] {
+			dst = append(codec.AppendBatchItem(dst, start), a...)
+		}
+	}
+	return codec.AppendBatchClose(dst, start)
 }
 
 // appendOne answers one request; it reports false, having appended
