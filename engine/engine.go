@@ -29,6 +29,9 @@ type Engine struct {
 
 	middleware       []Middleware
 	introspection    bool
+	openrpc          atomic.Pointer[[]byte] // the rpc.discover answer, rebuilt at each registration
+	openrpcTitle     string
+	openrpcVersion   string
 	batchWorkers     int
 	limits           codec.Limits
 	maxResponseBytes int
@@ -135,7 +138,9 @@ func WithCallTimeout(d time.Duration) Option { return func(e *Engine) { e.callTi
 // New returns an Engine with no methods and the default limits.
 func New(opts ...Option) *Engine {
 	e := &Engine{
-		logger: slog.Default(),
+		logger:         slog.Default(),
+		openrpcTitle:   "jetrpc",
+		openrpcVersion: "1.0.0",
 		limits: codec.Limits{
 			MaxItems:        DefaultMaxBatchItems,
 			MaxMethodLength: DefaultMaxMethodNameLength,

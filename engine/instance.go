@@ -62,7 +62,9 @@ func registerReflected(e *Engine, name string, fn reflect.Value, pt, rt reflect.
 		return fmt.Errorf("engine: method %q: %w", name, err)
 	}
 	signature, names := signatureOf(pt, rt)
-	opts = append([]MethodOption{func(m *method) { m.signature, m.paramNames = signature, names }}, opts...)
+	opts = append([]MethodOption{func(m *method) {
+		m.signature, m.paramNames, m.paramsType, m.resultType = signature, names, pt, rt
+	}}, opts...)
 	return e.RegisterRaw(name, func(c *Call) error {
 		pv := reflect.New(pt)
 		if err := dec.decode(c.req.Params, pv.UnsafePointer()); err != nil {

@@ -14,8 +14,17 @@ import (
 // system.methodHelp(name) (the description given with Describe) and
 // system.methodSignature(name) (jsonrpclib's shape: a list holding
 // [result type, param types…], with JSON type names; "undef" for raw
-// handlers). Off by default: a server need not describe itself.
+// handlers); and rpc.discover, the OpenRPC document of every method, with
+// JSON Schemas generated from the registered Go types, rebuilt at each
+// registration and served as pre-encoded bytes. Off by default: a server
+// need not describe itself.
 func WithIntrospection() Option { return func(e *Engine) { e.introspection = true } }
+
+// WithOpenRPCInfo sets the title and version in rpc.discover's document
+// ("jetrpc", "1.0.0" by default).
+func WithOpenRPCInfo(title, version string) Option {
+	return func(e *Engine) { e.openrpcTitle, e.openrpcVersion = title, version }
+}
 
 // nameParam is the params of methodHelp and methodSignature: [name] or
 // {"name": name}.
@@ -31,6 +40,8 @@ func (e *Engine) registerIntrospection() {
 			panic("BUG: " + err.Error())
 		}
 	}
+	must(e.register("rpc.discover", func(c *Call) error { return c.ResultRaw(*e.openrpc.Load()) },
+		[]MethodOption{Describe("Returns the OpenRPC document of this server.")}))
 	must(Register(e, "system.listMethods", func(context.Context, struct{}) ([]string, error) {
 		names := e.Methods()
 		slices.Sort(names)

@@ -22,6 +22,9 @@ type method struct {
 	description string
 	paramNames  []string
 	signature   []string // [result type, param types…]; nil for raw handlers
+	// paramsType and resultType are P and R of a typed method, for the
+	// OpenRPC document; nil for raw handlers.
+	paramsType, resultType reflect.Type
 }
 
 // MethodOption configures one method at registration.
@@ -65,11 +68,16 @@ var ErrDuplicateMethod = errors.New("engine: method already registered")
 // namespace, a nil handler, or a name already registered. It copies the
 // method table: register at start-up, not per request.
 func (e *Engine) RegisterRaw(name string, h Handler, opts ...MethodOption) error {
-	if name == "" {
-		return errors.New("engine: empty method name")
-	}
 	if strings.HasPrefix(name, "rpc.") {
 		return fmt.Errorf("%w: %q", ErrReservedName, name)
+	}
+	return e.register(name, h, opts)
+}
+
+// register adds a method; only the engine itself registers "rpc." names.
+func (e *Engine) register(name string, h Handler, opts []MethodOption) error {
+	if name == "" {
+		return errors.New("engine: empty method name")
 	}
 	if h == nil {
 		return fmt.Errorf("engine: method %q: nil handler", name)
@@ -93,6 +101,10 @@ func (e *Engine) RegisterRaw(name string, h Handler, opts ...MethodOption) error
 	}
 	table := maps.Clone(old)
 	table[name] = m
+	if e.introspection {
+		doc := buildOpenRPC(table, e.openrpcTitle, e.openrpcVersion)
+		e.openrpc.Store(&doc)
+	}
 	e.methods.Store(&table)
 	return nil
 }
@@ -151,8 +163,11 @@ func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, 
 	idx := e.slots
 	e.slots++
 	e.mu.Unlock()
-	signature, names := signatureOf(reflect.TypeFor[P](), reflect.TypeFor[R]())
-	opts = append([]MethodOption{func(m *method) { m.signature, m.paramNames = signature, names }}, opts...)
+	pt, rt := reflect.TypeFor[P](), reflect.TypeFor[R]()
+	signature, names := signatureOf(pt, rt)
+	opts = append([]MethodOption{func(m *method) {
+		m.signature, m.paramNames, m.paramsType, m.resultType = signature, names, pt, rt
+	}}, opts...)
 	return e.RegisterRaw(name, func(c *Call) error {
 		p := slot[P](c, idx)
 		defer func() {

@@ -135,7 +135,7 @@ func TestServeIntrospection(t *testing.T) {
 	defer stop()
 	tests := []struct{ in, want string }{
 		{`{"jsonrpc":"2.0","method":"system.listMethods","id":1}`,
-			`{"jsonrpc":"2.0","result":["add","echo","fail","ping","sleep","system.listMethods","system.methodHelp","system.methodSignature"],"id":1}`},
+			`{"jsonrpc":"2.0","result":["add","echo","fail","ping","rpc.discover","sleep","system.listMethods","system.methodHelp","system.methodSignature"],"id":1}`},
 		{`{"jsonrpc":"2.0","method":"system.methodHelp","params":["add"],"id":2}`,
 			`{"jsonrpc":"2.0","result":"Returns a+b: [a, b] or {\"a\": a, \"b\": b}.","id":2}`},
 		{`{"jsonrpc":"2.0","method":"system.methodSignature","params":{"name":"add"},"id":3}`,
@@ -145,6 +145,10 @@ func TestServeIntrospection(t *testing.T) {
 		if status, got := post(t, url, tt.in); status != 200 || got != tt.want {
 			t.Errorf("%s:\ngot  %d %s\nwant %s", tt.in, status, got, tt.want)
 		}
+	}
+	if status, got := post(t, url, `{"jsonrpc":"2.0","method":"rpc.discover","id":4}`); status != 200 ||
+		!strings.HasPrefix(got, `{"jsonrpc":"2.0","result":{"openrpc":"1.3.2","info":{"title":"jetrpc"`) || !strings.Contains(got, `"name":"add"`) {
+		t.Errorf("rpc.discover: %d %.300s", status, got)
 	}
 }
 
