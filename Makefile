@@ -13,9 +13,9 @@ ARGS          ?=
 
 .PHONY: run build test unit allocs lint bench loopback fuzz stress soak idle clean
 
-## run: serve the demo methods on 127.0.0.1:8080/json-rpc (ARGS='-addr … -path …')
-run:
-	$(GO) run ./cmd/jetrpc serve $(ARGS)
+## run: serve the demo methods on 127.0.0.1:8080/json-rpc (ARGS='-addr … -path …'); Ctrl-C stops it gracefully
+run: build
+	$(BIN)/jetrpc serve $(ARGS)
 
 ## build: build bin/jetrpc
 build:
