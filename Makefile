@@ -11,7 +11,7 @@ FUZZTARGETS   := FuzzParse FuzzHandle FuzzHTTP FuzzClientAnswer
 BENCHOUT      ?= bench.txt
 ARGS          ?=
 
-.PHONY: run build test unit allocs lint bench loopback fuzz stress soak idle clean
+.PHONY: run build test unit allocs lint bench loopback loadtest fuzz stress soak idle clean
 
 ## run: serve the demo methods on 127.0.0.1:8080/json-rpc (ARGS='-addr … -path …'); Ctrl-C stops it gracefully
 run: build
@@ -56,6 +56,11 @@ stress:
 ## soak: jetrpc serve under mixed traffic for SOAKTIME: nothing lost, RSS flat
 soak:
 	JETRPC_SOAK=$(SOAKTIME) $(GO) test -count=1 -run '^TestSoak$$' -v -timeout 2h ./fuzz
+
+## loadtest: start jetrpc serve, load it with jetrpc bench for a few seconds, stop it
+loadtest: build
+	@$(BIN)/jetrpc serve -addr 127.0.0.1:18282 & pid=$$!; trap "kill -INT $$pid 2>/dev/null" EXIT; sleep 0.5; \
+	  $(BIN)/jetrpc bench -url http://127.0.0.1:18282/json-rpc -method add -params '[1,2]' -duration 5s -c 64
 
 ## idle: the server's RSS with 10,000 idle keep-alive connections
 idle:

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"net"
+	"os"
 	"strings"
 	"testing"
 )
@@ -53,5 +55,39 @@ func TestCallTransportError(t *testing.T) {
 	code := run(context.Background(), []string{"call", "-url", "http://" + addr + "/json-rpc", "ping"}, &out, &errOut)
 	if code != 2 || !strings.Contains(errOut.String(), "client: transport: ") {
 		t.Errorf("exit %d, stderr %q; want 2 and a transport error", code, errOut.String())
+	}
+}
+
+func TestBenchCommand(t *testing.T) {
+	url, stop := startServe(t)
+	defer stop()
+	var out, errOut strings.Builder
+	code := run(context.Background(), []string{"bench", "-url", url, "-method", "add", "-params", "[1,2]", "-c", "4", "-n", "300", "-json"}, &out, &errOut)
+	var rep struct {
+		Requests  int64   `json:"requests"`
+		Errors    int64   `json:"errors"`
+		RPS       float64 `json:"rps"`
+		LatencyUS struct {
+			P50, P99, Max int64
+		} `json:"latency_us"`
+	}
+	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil || code != 0 || rep.Requests != 300 || rep.Errors != 0 || rep.RPS <= 0 || rep.LatencyUS.P50 <= 0 {
+		t.Errorf("exit %d, %v, report %s (%+v), stderr %s", code, err, out.String(), rep, errOut.String())
+	}
+	out.Reset()
+	if code := run(context.Background(), []string{"bench", "-url", url, "-method", "fail", "-n", "20", "-c", "2"}, &out, &errOut); code != 1 || !strings.Contains(out.String(), "rpc_error_1000") {
+		t.Errorf("failing calls: exit %d, report %s", code, out.String())
+	}
+	if code := run(context.Background(), []string{"bench", "-url", url, "-method", "fail", "-n", "5", "-c", "1", "-allow-errors"}, &out, &errOut); code != 0 {
+		t.Errorf("-allow-errors: exit %d", code)
+	}
+	mix := t.TempDir() + "/mix.jsonl"
+	os.WriteFile(mix, []byte(`{"weight":3,"request":{"method":"ping"}}`+"\n"+`{"weight":1,"request":{"method":"echo","params":["x"]}}`+"\n"), 0o600)
+	out.Reset()
+	if code := run(context.Background(), []string{"bench", "-url", url, "-mix", mix, "-batch", "3", "-n", "50", "-c", "2"}, &out, &errOut); code != 0 || !strings.Contains(out.String(), "requests   50") {
+		t.Errorf("-mix with -batch: exit %d, %s", code, out.String())
+	}
+	if code := run(context.Background(), []string{"bench", "-params", "7"}, &out, &errOut); code != 2 {
+		t.Errorf("bad -params: exit %d", code)
 	}
 }

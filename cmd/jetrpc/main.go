@@ -36,6 +36,7 @@ const usage = `usage: jetrpc <command> [flags]
 commands:
   serve    serve the demo methods (ping, echo, add, sleep, fail) over HTTP
   call     call one method and print its result
+  bench    load a JSON-RPC endpoint and report requests/s and latency
 
 Run 'jetrpc <command> -h' for a command's flags.
 `
@@ -58,6 +59,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, args[1:], stderr)
 	case "call":
 		return call(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -1,0 +1,413 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/jetrpc/jetrpc/codec"
+	"github.com/valyala/fasthttp"
+)
+
+// Load describes a load run against a JSON-RPC HTTP endpoint.
+type Load struct {
+	// URL is the endpoint.
+	URL string
+	// Requests are the request templates, chosen by Weights (all equal when
+	// nil). A template made with Call has an id slot that is patched in
+	// place for every request; a raw one (a body sent as is) is checked
+	// only for well-formed answers.
+	Requests []Template
+	Weights  []int
+	// Concurrency is the number of connections (closed loop: each sends
+	// its next request when the last is answered); 64 when 0.
+	Concurrency int
+	// Rate, when > 0, makes an open loop: requests are due at Rate per
+	// second, and latency counts from when each was due, so a slow server
+	// cannot hide its queue (no coordinated omission).
+	Rate float64
+	// Duration or N ends the run: whichever comes first; 10 s when both 0.
+	Duration time.Duration
+	N        int64
+	// Warmup runs before measuring; its requests are not counted.
+	Warmup time.Duration
+	// Timeout bounds one request; 10 s when 0.
+	Timeout time.Duration
+	// Progress, when set, gets a line a second: elapsed, requests/s, p50,
+	// p99 and errors so far.
+	Progress io.Writer
+	// Dial replaces how connections are made (tests use it).
+	Dial func(addr string) (net.Conn, error)
+}
+
+// Template is one request body to send.
+type Template struct {
+	body  []byte
+	idAt  []int // offsets of the id digits to patch; empty for raw bodies
+	calls int   // answers owed per request
+}
+
+// idWidth is the number of digits of a patched id: a string id "…" of
+// fixed width, so that the body never changes length.
+const idWidth = 12
+
+// Call returns the template of a call of method with params (raw JSON,
+// or nil), repeated batch times in one batch when batch > 1.
+func Call(method string, params []byte, batch int) Template {
+	one := func(b []byte) ([]byte, int) {
+		b = append(b, `{"jsonrpc":"2.0","method":`...)
+		b = codec.AppendString(b, method)
+		if params != nil {
+			b = append(append(b, `,"params":`...), params...)
+		}
+		b = append(b, `,"id":"`...)
+		at := len(b)
+		for range idWidth {
+			b = append(b, '0')
+		}
+		return append(b, `"}`...), at
+	}
+	var t Template
+	if batch <= 1 {
+		var at int
+		t.body, at = one(nil)
+		t.idAt, t.calls = []int{at}, 1
+		return t
+	}
+	t.body = append(t.body, '[')
+	for i := range batch {
+		if i > 0 {
+			t.body = append(t.body, ',')
+		}
+		var at int
+		t.body, at = one(t.body)
+		t.idAt = append(t.idAt, at)
+	}
+	t.body = append(t.body, ']')
+	t.calls = batch
+	return t
+}
+
+// Raw returns the template of a body sent as is.
+func Raw(body []byte) Template { return Template{body: body} }
+
+// Report is the outcome of a run.
+type Report struct {
+	Requests     int64            `json:"requests"`
+	Errors       int64            `json:"errors"`
+	DurationS    float64          `json:"duration_s"`
+	RPS          float64          `json:"rps"`
+	LatencyUS    Latency          `json:"latency_us"`
+	ErrorsByKind map[string]int64 `json:"errors_by_kind"`
+}
+
+// Latency holds latency percentiles in microseconds.
+type Latency struct {
+	P50  int64 `json:"p50"`
+	P90  int64 `json:"p90"`
+	P99  int64 `json:"p99"`
+	P999 int64 `json:"p999"`
+	Max  int64 `json:"max"`
+}
+
+// worker is one connection's loop and its own counters.
+type worker struct {
+	mu       sync.Mutex // guards hist and kinds against the progress reader
+	hist     *hdrhistogram.Histogram
+	kinds    map[string]int64
+	requests atomic.Int64
+	errors   atomic.Int64
+	bodies   [][]byte // per-template copies whose ids it patches
+}
+
+func newHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(1, 60_000_000, 3) }
+
+// Run runs the load and reports on it. It returns an error only when the
+// run could not start (bad URL, no requests); failed calls are counted in
+// the report.
+func (l Load) Run(ctx context.Context) (*Report, error) {
+	if len(l.Requests) == 0 {
+		return nil, errors.New("bench: no requests to send")
+	}
+	uri := fasthttp.AcquireURI()
+	defer fasthttp.ReleaseURI(uri)
+	if err := uri.Parse(nil, []byte(l.URL)); err != nil {
+		return nil, fmt.Errorf("bench: URL: %w", err)
+	}
+	if l.Concurrency <= 0 {
+		l.Concurrency = 64
+	}
+	if l.Timeout <= 0 {
+		l.Timeout = 10 * time.Second
+	}
+	if l.Duration <= 0 && l.N <= 0 {
+		l.Duration = 10 * time.Second
+	}
+	hc := &fasthttp.HostClient{
+		Addr: addrOf(uri), IsTLS: string(uri.Scheme()) == "https", MaxConns: l.Concurrency, Dial: l.Dial,
+		ReadTimeout: l.Timeout, WriteTimeout: l.Timeout, MaxIdleConnDuration: time.Minute,
+	}
+	pick := newPicker(l.Weights, len(l.Requests))
+	workers := make([]*worker, l.Concurrency)
+	for i := range workers {
+		w := &worker{hist: newHistogram(), kinds: map[string]int64{}}
+		for _, t := range l.Requests {
+			w.bodies = append(w.bodies, append([]byte(nil), t.body...))
+		}
+		workers[i] = w
+	}
+
+	var measuring atomic.Bool
+	var sent atomic.Int64 // requests started after warm-up (for N)
+	var seq atomic.Uint64 // request sequence, for ids and the open-loop schedule
+	start := time.Now()
+	measureStart := start.Add(l.Warmup)
+	deadline := time.Time{}
+	if l.Duration > 0 {
+		deadline = measureStart.Add(l.Duration)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if !deadline.IsZero() {
+		runCtx, cancel = context.WithDeadline(runCtx, deadline)
+		defer cancel()
+	}
+	if l.Warmup <= 0 {
+		measuring.Store(true)
+	} else {
+		time.AfterFunc(l.Warmup, func() { measuring.Store(true) })
+	}
+	var wg sync.WaitGroup
+	for wi, w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(wi), uint64(start.UnixNano())))
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			defer fasthttp.ReleaseRequest(req)
+			defer fasthttp.ReleaseResponse(resp)
+			req.SetRequestURI(l.URL)
+			req.Header.SetMethod(fasthttp.MethodPost)
+			req.Header.SetContentType("application/json")
+			answers := codec.AcquireResponses()
+			defer codec.ReleaseResponses(answers)
+			for runCtx.Err() == nil {
+				k := seq.Add(1)
+				due := time.Now()
+				if l.Rate > 0 { // open loop: request k is due at start + k/rate
+					due = start.Add(time.Duration(float64(k-1) / l.Rate * float64(time.Second)))
+					if d := time.Until(due); d > 0 {
+						select {
+						case <-time.After(d):
+						case <-runCtx.Done():
+							return
+						}
+					}
+				}
+				counted := measuring.Load()
+				if counted && l.N > 0 && sent.Add(1) > l.N {
+					return
+				}
+				ti := pick.next(rng)
+				t := &l.Requests[ti]
+				body := w.bodies[ti]
+				for j, at := range t.idAt {
+					patchID(body[at:at+idWidth], k*uint64(len(t.idAt))+uint64(j))
+				}
+				req.SetBodyRaw(body)
+				err := hc.DoTimeout(req, resp, l.Timeout)
+				latency := time.Since(due)
+				kind := check(t, body, err, resp, answers)
+				if !counted {
+					continue
+				}
+				w.requests.Add(1)
+				w.mu.Lock()
+				_ = w.hist.RecordValue(max(latency.Microseconds(), 1))
+				if kind != "" {
+					w.kinds[kind]++
+				}
+				w.mu.Unlock()
+				if kind != "" {
+					w.errors.Add(1)
+				}
+			}
+		}()
+	}
+	stopProgress := make(chan struct{})
+	if l.Progress != nil {
+		go progress(l.Progress, workers, measureStart, stopProgress)
+	}
+	wg.Wait()
+	close(stopProgress)
+	elapsed := time.Since(measureStart)
+	if !deadline.IsZero() && time.Now().After(deadline) {
+		elapsed = l.Duration
+	}
+	return report(workers, elapsed), nil
+}
+
+// check classifies the answer to one request: "" when right, else the
+// kind of failure.
+func check(t *Template, body []byte, err error, resp *fasthttp.Response, answers *codec.Responses) string {
+	switch {
+	case errors.Is(err, fasthttp.ErrTimeout):
+		return "timeout"
+	case err != nil:
+		return "transport"
+	case resp.StatusCode() == fasthttp.StatusNoContent:
+		if t.calls == 0 || len(t.idAt) == 0 {
+			return ""
+		}
+		return "no_answer"
+	case resp.StatusCode() != fasthttp.StatusOK:
+		return "http_" + strconv.Itoa(resp.StatusCode())
+	}
+	if answers.Parse(resp.Body()) != nil {
+		return "invalid_json"
+	}
+	if len(t.idAt) > 0 && len(answers.Items) != t.calls {
+		return "wrong_count"
+	}
+	for i := range answers.Items {
+		a := &answers.Items[i]
+		if a.Invalid != "" {
+			return "invalid_answer"
+		}
+		if len(t.idAt) > 0 && !idFound(a.ID, body, t.idAt) {
+			return "wrong_id"
+		}
+		if a.Error != nil {
+			return "rpc_error" + errorCode(a.Error)
+		}
+	}
+	return ""
+}
+
+// errorCode returns "_CODE" for a raw error object, without allocating
+// on the way to the code.
+func errorCode(raw []byte) string {
+	for it := codec.Iterate(raw); it.Next(); {
+		if string(it.Key()) == "code" {
+			return "_" + string(it.Value())
+		}
+	}
+	return ""
+}
+
+// idFound reports whether the answer's id is one of the request's.
+func idFound(id, body []byte, idAt []int) bool {
+	if len(id) != idWidth+2 {
+		return false
+	}
+	for _, at := range idAt {
+		if string(id[1:idWidth+1]) == string(body[at:at+idWidth]) {
+			return true
+		}
+	}
+	return false
+}
+
+// patchID writes n as idWidth decimal digits into b.
+func patchID(b []byte, n uint64) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+}
+
+func addrOf(uri *fasthttp.URI) string {
+	host := string(uri.Host())
+	if _, _, err := net.SplitHostPort(host); err == nil {
+		return host
+	}
+	if string(uri.Scheme()) == "https" {
+		return host + ":443"
+	}
+	return host + ":80"
+}
+
+// picker chooses templates by weight.
+type picker struct{ cumulative []int }
+
+func newPicker(weights []int, n int) picker {
+	p := picker{}
+	total := 0
+	for i := range n {
+		w := 1
+		if i < len(weights) && weights[i] > 0 {
+			w = weights[i]
+		}
+		total += w
+		p.cumulative = append(p.cumulative, total)
+	}
+	return p
+}
+
+func (p picker) next(rng *rand.Rand) int {
+	if len(p.cumulative) == 1 {
+		return 0
+	}
+	r := rng.IntN(p.cumulative[len(p.cumulative)-1])
+	for i, c := range p.cumulative {
+		if r < c {
+			return i
+		}
+	}
+	return len(p.cumulative) - 1
+}
+
+// snapshot merges the workers' histograms and counters.
+func snapshot(workers []*worker) (*hdrhistogram.Histogram, int64, int64, map[string]int64) {
+	h := newHistogram()
+	kinds := map[string]int64{}
+	var requests, errs int64
+	for _, w := range workers {
+		w.mu.Lock()
+		h.Merge(w.hist)
+		for k, v := range w.kinds {
+			kinds[k] += v
+		}
+		w.mu.Unlock()
+		requests += w.requests.Load()
+		errs += w.errors.Load()
+	}
+	return h, requests, errs, kinds
+}
+
+func report(workers []*worker, elapsed time.Duration) *Report {
+	h, requests, errs, kinds := snapshot(workers)
+	return &Report{
+		Requests: requests, Errors: errs, DurationS: elapsed.Seconds(),
+		RPS: float64(requests) / elapsed.Seconds(),
+		LatencyUS: Latency{P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90), P99: h.ValueAtQuantile(99),
+			P999: h.ValueAtQuantile(99.9), Max: h.Max()},
+		ErrorsByKind: kinds,
+	}
+}
+
+// progress writes a line a second until stop is closed.
+func progress(out io.Writer, workers []*worker, start time.Time, stop chan struct{}) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	var last int64
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-tick.C:
+			h, requests, errs, _ := snapshot(workers)
+			fmt.Fprintf(out, "%5.0fs  %8d req/s  p50 %6.2fms  p99 %7.2fms  errors %d\n",
+				now.Sub(start).Seconds(), requests-last, float64(h.ValueAtQuantile(50))/1000, float64(h.ValueAtQuantile(99))/1000, errs)
+			last = requests
+		}
+	}
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+
+	"github.com/jetrpc/jetrpc/bench"
+	"github.com/jetrpc/jetrpc/fastserver"
+)
+
+const benchUsage = `usage: jetrpc bench [-url URL] [-method M [-params JSON] | -body FILE | -mix FILE] [-batch N]
+                    [-c N | -rate R] [-duration D | -n N] [-warmup D] [-timeout D] [-json] [-progress] [-allow-errors]
+
+Loads a JSON-RPC HTTP endpoint and checks every answer (HTTP status, a
+valid JSON-RPC answer, the request's id, result or error). Exit status 1
+when any call failed (unless -allow-errors), 2 on a usage error.
+
+`
+
+func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	url := fs.String("url", "http://"+fastserver.DefaultAddr+fastserver.DefaultPath, "JSON-RPC endpoint")
+	method := fs.String("method", "ping", "method to call")
+	params := fs.String("params", "", "params of -method (a JSON array or object)")
+	bodyFile := fs.String("body", "", "send this file's bytes as is (a request or a batch)")
+	mixFile := fs.String("mix", "", `JSON lines of {"weight": N, "request": {…}} to mix`)
+	batch := fs.Int("batch", 1, "wrap N calls in each request (a batch)")
+	c := fs.Int("c", 64, "connections (closed loop)")
+	rate := fs.Float64("rate", 0, "requests per second (open loop; latency from the intended send time)")
+	duration := fs.Duration("duration", 0, "how long to run (default 10s unless -n)")
+	n := fs.Int64("n", 0, "stop after N requests")
+	warmup := fs.Duration("warmup", 0, "run this long before measuring")
+	timeout := fs.Duration("timeout", 10*time.Second, "bound on one request")
+	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
+	showProgress := fs.Bool("progress", false, "a progress line on stderr every second (default when stderr is a terminal)")
+	allowErrors := fs.Bool("allow-errors", false, "exit 0 even when calls failed")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	load := bench.Load{URL: *url, Concurrency: *c, Rate: *rate, Duration: *duration, N: *n, Warmup: *warmup, Timeout: *timeout}
+	switch {
+	case *bodyFile != "":
+		body, err := os.ReadFile(*bodyFile)
+		if err != nil {
+			fmt.Fprintf(stderr, "jetrpc: %v\n", err)
+			return 2
+		}
+		load.Requests = []bench.Template{bench.Raw(body)}
+	case *mixFile != "":
+		var err error
+		if load.Requests, load.Weights, err = readMix(*mixFile, *batch); err != nil {
+			fmt.Fprintf(stderr, "jetrpc: -mix: %v\n", err)
+			return 2
+		}
+	default:
+		var p []byte
+		if *params != "" {
+			p = []byte(*params)
+			if !json.Valid(p) || (p[0] != '[' && p[0] != '{') {
+				fmt.Fprintf(stderr, "jetrpc: -params must be a JSON array or object\n")
+				return 2
+			}
+		}
+		load.Requests = []bench.Template{bench.Call(*method, p, *batch)}
+	}
+	if *showProgress || isTerminal(stderr) {
+		load.Progress = stderr
+	}
+	rep, err := load.Run(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
+		return 2
+	}
+	if *asJSON {
+		b, _ := json.Marshal(rep)
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		writeReport(stdout, rep)
+	}
+	if rep.Errors > 0 && !*allowErrors {
+		return 1
+	}
+	return 0
+}
+
+// readMix reads JSON lines of {"weight": N, "request": {"method": …, "params": …}}.
+func readMix(file string, batch int) ([]bench.Template, []int, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	var templates []bench.Template
+	var weights []int
+	sc := bufio.NewScanner(f)
+	sc.Buffer(nil, 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		var entry struct {
+			Weight  int `json:"weight"`
+			Request struct {
+				Method string          `json:"method"`
+				Params json.RawMessage `json:"params"`
+			} `json:"request"`
+		}
+		if err := json.Unmarshal(text, &entry); err != nil || entry.Request.Method == "" {
+			return nil, nil, fmt.Errorf("line %d: want {\"weight\": N, \"request\": {\"method\": …}}", line)
+		}
+		templates = append(templates, bench.Call(entry.Request.Method, entry.Request.Params, batch))
+		weights = append(weights, max(entry.Weight, 1))
+	}
+	if len(templates) == 0 {
+		return nil, nil, errors.New("no requests")
+	}
+	return templates, weights, sc.Err()
+}
+
+func writeReport(w io.Writer, r *bench.Report) {
+	fmt.Fprintf(w, "requests   %d in %.2fs, %.0f req/s\n", r.Requests, r.DurationS, r.RPS)
+	fmt.Fprintf(w, "latency    p50 %.3fms  p90 %.3fms  p99 %.3fms  p99.9 %.3fms  max %.3fms\n",
+		ms(r.LatencyUS.P50), ms(r.LatencyUS.P90), ms(r.LatencyUS.P99), ms(r.LatencyUS.P999), ms(r.LatencyUS.Max))
+	fmt.Fprintf(w, "errors     %d\n", r.Errors)
+	kinds := make([]string, 0, len(r.ErrorsByKind))
+	for k := range r.ErrorsByKind {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		fmt.Fprintf(w, "  %-20s %d\n", k, r.ErrorsByKind[k])
+	}
+}
+
+func ms(us int64) float64 { return float64(us) / 1000 }
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
