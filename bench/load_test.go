@@ -17,7 +17,7 @@ import (
 
 // inMemory serves the demo methods on an in-memory listener and returns a
 // Load aimed at it.
-func inMemory(t *testing.T) bench.Load {
+func inMemory(t testing.TB) bench.Load {
 	t.Helper()
 	e := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	if err := demo.Register(e); err != nil {
@@ -91,5 +91,20 @@ func TestLoadOpenLoopKeepsRate(t *testing.T) {
 	}
 	if rep.Requests < 340 || rep.Requests > 440 || rep.Errors != 0 {
 		t.Errorf("open loop at 400/s for 1s: %+v", rep)
+	}
+}
+
+// BenchmarkLoad measures the load generator's own cost per request
+// against an in-memory server (whose path allocates nothing): allocs/op
+// is the generator's.
+func BenchmarkLoad(b *testing.B) {
+	l := inMemory(b)
+	l.Requests = []bench.Template{bench.Call("ping", nil, 1)}
+	l.Concurrency = 1
+	l.N = int64(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	if _, err := l.Run(context.Background()); err != nil {
+		b.Fatal(err)
 	}
 }
