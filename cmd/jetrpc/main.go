@@ -159,7 +159,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	scheme := "http"
-	if cfg.TLSCertFile != "" {
+	if cfg.TLSCertFile != "" && !*baseline { // the baseline serves plain HTTP
 		scheme = "https"
 	}
 	fmt.Fprintf(stderr, "jetrpc: serving JSON-RPC on %s://%s%s%s\n", scheme, lns[0].Addr(), cfg.Path, mode)
