@@ -339,7 +339,10 @@ func decodeString(v []byte, p unsafe.Pointer) error {
 	return nil
 }
 
-func intLeaf(t reflect.Type) leafDecoder {
+// numberLeaf decodes a JSON number with store, which reports false when
+// the number does not fit; null leaves the field as it is. suffix ends the
+// error message of a number that does not fit.
+func numberLeaf(t reflect.Type, suffix string, store func(v []byte, p unsafe.Pointer, bits int) bool) leafDecoder {
 	bits := t.Bits()
 	name := t.String()
 	return func(v []byte, p unsafe.Pointer) error {
@@ -349,81 +352,51 @@ func intLeaf(t reflect.Type) leafDecoder {
 		if kindOf(v) != "number" {
 			return typeError(v, name)
 		}
-		n, err := strconv.ParseInt(stringOf(v), 10, bits)
-		if err != nil {
-			return fmt.Errorf("cannot use %s as %s", v, name)
-		}
-		switch bits {
-		case 8:
-			*(*int8)(p) = int8(n)
-		case 16:
-			*(*int16)(p) = int16(n)
-		case 32:
-			*(*int32)(p) = int32(n)
-		default:
-			*(*int64)(p) = n
+		if !store(v, p, bits) {
+			return fmt.Errorf("cannot use %s as %s%s", v, name, suffix)
 		}
 		return nil
 	}
+}
+
+func intLeaf(t reflect.Type) leafDecoder {
+	return numberLeaf(t, "", func(v []byte, p unsafe.Pointer, bits int) bool {
+		n, err := strconv.ParseInt(stringOf(v), 10, bits)
+		if err == nil {
+			storeInt(p, bits, n)
+		}
+		return err == nil
+	})
 }
 
 func uintLeaf(t reflect.Type) leafDecoder {
-	bits := t.Bits()
-	name := t.String()
-	return func(v []byte, p unsafe.Pointer) error {
-		if v[0] == 'n' {
-			return nil
-		}
-		if kindOf(v) != "number" {
-			return typeError(v, name)
-		}
+	return numberLeaf(t, "", func(v []byte, p unsafe.Pointer, bits int) bool {
 		n, err := strconv.ParseUint(stringOf(v), 10, bits)
-		if err != nil {
-			return fmt.Errorf("cannot use %s as %s", v, name)
+		if err == nil {
+			storeUint(p, bits, n)
 		}
-		switch bits {
-		case 8:
-			*(*uint8)(p) = uint8(n)
-		case 16:
-			*(*uint16)(p) = uint16(n)
-		case 32:
-			*(*uint32)(p) = uint32(n)
-		default:
-			*(*uint64)(p) = n
-		}
-		return nil
-	}
+		return err == nil
+	})
 }
 
 func floatLeaf(t reflect.Type) leafDecoder {
-	bits := t.Bits()
-	name := t.String()
-	return func(v []byte, p unsafe.Pointer) error {
-		if v[0] == 'n' {
-			return nil
-		}
-		if kindOf(v) != "number" {
-			return typeError(v, name)
-		}
+	return numberLeaf(t, ": out of range", func(v []byte, p unsafe.Pointer, bits int) bool {
+		f := 0.0
 		if n, ok := smallInt(v); ok {
-			if bits == 32 {
-				*(*float32)(p) = float32(n)
-			} else {
-				*(*float64)(p) = float64(n)
+			f = float64(n)
+		} else {
+			var err error
+			if f, err = strconv.ParseFloat(stringOf(v), bits); err != nil {
+				return false
 			}
-			return nil
-		}
-		f, err := strconv.ParseFloat(stringOf(v), bits)
-		if err != nil {
-			return fmt.Errorf("cannot use %s as %s: out of range", v, name)
 		}
 		if bits == 32 {
 			*(*float32)(p) = float32(f)
 		} else {
 			*(*float64)(p) = f
 		}
-		return nil
-	}
+		return true
+	})
 }
 
 // smallInt parses a JSON number that is an integer of at most 15 digits,

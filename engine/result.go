@@ -119,6 +119,34 @@ func (enc *resultEncoder[R]) append(dst []byte, r *R) ([]byte, error) {
 	return out, nil
 }
 
+// storeInt and storeUint write n into the integer of the given size at p;
+// loadInt and loadUint read it back.
+func storeInt(p unsafe.Pointer, bits int, n int64) {
+	switch bits {
+	case 8:
+		*(*int8)(p) = int8(n)
+	case 16:
+		*(*int16)(p) = int16(n)
+	case 32:
+		*(*int32)(p) = int32(n)
+	default:
+		*(*int64)(p) = n
+	}
+}
+
+func storeUint(p unsafe.Pointer, bits int, n uint64) {
+	switch bits {
+	case 8:
+		*(*uint8)(p) = uint8(n)
+	case 16:
+		*(*uint16)(p) = uint16(n)
+	case 32:
+		*(*uint32)(p) = uint32(n)
+	default:
+		*(*uint64)(p) = n
+	}
+}
+
 func loadInt(p unsafe.Pointer, bits int) int64 {
 	switch bits {
 	case 8:
