@@ -201,14 +201,7 @@ func (b *Batch) emptyArray() { b.Requests = append(b.Requests, Request{Invalid: 
 
 // fill classifies the members of a request object into r.
 func (b *Batch) fill(r *Request, version, method, params, id []byte) {
-	switch {
-	case version == nil:
-		r.Version = VersionNone
-	case stringEquals(version, "2.0"):
-		r.Version = Version2
-	default:
-		r.Version = VersionOther
-	}
+	r.Version = versionOf(version)
 	if id != nil {
 		switch c := id[0]; {
 		case c == '"' || c == '-' || isDigit(c) || c == 'n':
@@ -265,6 +258,17 @@ func (r *Request) setInvalid(reason string) {
 	if r.Invalid == "" {
 		r.Invalid = reason
 	}
+}
+
+// versionOf classifies the raw value of a "jsonrpc" member (nil when absent).
+func versionOf(v []byte) Version {
+	switch {
+	case v == nil:
+		return VersionNone
+	case stringEquals(v, "2.0"):
+		return Version2
+	}
+	return VersionOther
 }
 
 // stringEquals reports whether the raw JSON value v is a string equal to s.

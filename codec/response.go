@@ -97,15 +97,7 @@ func (r *Responses) Parse(body []byte) error {
 
 func (r *Responses) object() {
 	m := &r.scan.members
-	resp := Response{ID: m[memberID], Result: m[memberResult], Error: m[memberError]}
-	switch v := m[memberJSONRPC]; {
-	case v == nil:
-		resp.Version = VersionNone
-	case stringEquals(v, "2.0"):
-		resp.Version = Version2
-	default:
-		resp.Version = VersionOther
-	}
+	resp := Response{ID: m[memberID], Result: m[memberResult], Error: m[memberError], Version: versionOf(m[memberJSONRPC])}
 	// A JSON-RPC 1.0 answer carries both members, the unused one null.
 	if resp.Result != nil && resp.Error != nil {
 		if string(resp.Error) == "null" {
