@@ -115,26 +115,7 @@ func TestMaxInFlight(t *testing.T) {
 
 func TestMaxConnsPerIP(t *testing.T) {
 	_, addr := serveTCP(t, fastserver.Config{MaxConnsPerIP: 1})
-	// The readiness probe's connection is released asynchronously: retry
-	// until the first connection is the only one.
-	var first net.Conn
-	for try := 0; ; try++ {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":1}"))
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err == nil && resp.StatusCode == 200 {
-			first = c
-			break
-		}
-		c.Close()
-		if try == 50 {
-			t.Fatalf("first connection never served: %v %v", resp, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	first := servedConnection(t, addr)
 	defer first.Close()
 	second, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -155,6 +136,29 @@ func TestMaxConnsPerIP(t *testing.T) {
 		}
 		if try == 50 {
 			t.Fatal("the slot of a closed connection was never given back")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// servedConnection returns an open connection on which one call was
+// served. The readiness probe's connection is released asynchronously, so
+// under a connection bound it retries until this one is let in.
+func servedConnection(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	for try := 0; ; try++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":1}"))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err == nil && resp.StatusCode == 200 {
+			return c
+		}
+		c.Close()
+		if try == 50 {
+			t.Fatalf("first connection never served: %v %v", resp, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -373,23 +377,7 @@ func TestIdleTimeout(t *testing.T) {
 // with 503 while the open ones are served.
 func TestMaxConns(t *testing.T) {
 	_, addr := serveTCP(t, fastserver.Config{MaxConns: 1})
-	var first net.Conn
-	for try := 0; ; try++ { // the readiness probe's connection is released asynchronously
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\n\r\n{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":1}"))
-		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil && resp.StatusCode == 200 {
-			first = c
-			break
-		}
-		c.Close()
-		if try == 50 {
-			t.Fatal("first connection never served")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	first := servedConnection(t, addr)
 	defer first.Close()
 	second, err := net.Dial("tcp", addr)
 	if err != nil {
