@@ -14,7 +14,6 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/jetrpc/jetrpc/codec"
-	"github.com/valyala/fasthttp"
 )
 
 // Load describes a load run against a JSON-RPC HTTP endpoint.
@@ -51,8 +50,12 @@ type Load struct {
 // Template is one request body to send.
 type Template struct {
 	body  []byte
-	idAt  []int // offsets of the id digits to patch; empty for raw bodies
-	calls int   // answers owed per request
+	idAt  []int    // offsets of the id digits to patch (Call)
+	ids   [][]byte // the ids written in a raw body, answered byte for byte (Raw)
+	calls int      // answers owed per request
+	known bool     // whether calls and the ids are known (false: a body that is not valid JSON-RPC)
+	// distinct: the ids are all different, so each must be answered once.
+	distinct bool
 }
 
 // idWidth is the number of digits of a patched id: a string id "…" of
@@ -79,7 +82,7 @@ func Call(method string, params []byte, batch int) Template {
 	if batch <= 1 {
 		var at int
 		t.body, at = one(nil)
-		t.idAt, t.calls = []int{at}, 1
+		t.idAt, t.calls, t.known, t.distinct = []int{at}, 1, true, true
 		return t
 	}
 	t.body = append(t.body, '[')
@@ -92,12 +95,40 @@ func Call(method string, params []byte, batch int) Template {
 		t.idAt = append(t.idAt, at)
 	}
 	t.body = append(t.body, ']')
-	t.calls = batch
+	t.calls, t.known, t.distinct = batch, true, true
 	return t
 }
 
-// Raw returns the template of a body sent as is.
-func Raw(body []byte) Template { return Template{body: body} }
+// Raw returns the template of a body sent as is. When body is a valid
+// request or batch, every answer is checked like Call's: one per call
+// that is not a notification, each with one of the body's ids. Otherwise
+// (a body meant to be refused) answers are only checked to be well formed,
+// and error answers count as errors.
+func Raw(body []byte) Template {
+	t := Template{body: body}
+	b := codec.AcquireBatch()
+	defer codec.ReleaseBatch(b)
+	if b.Parse(body) != nil {
+		return t
+	}
+	for i := range b.Requests {
+		r := &b.Requests[i]
+		if r.Invalid != "" {
+			return Template{body: body}
+		}
+		if !r.IsNotification() {
+			t.ids = append(t.ids, append([]byte(nil), r.ID...))
+			t.calls++
+		}
+	}
+	t.known, t.distinct = true, true
+	for i, id := range t.ids {
+		for _, other := range t.ids[:i] {
+			t.distinct = t.distinct && string(id) != string(other)
+		}
+	}
+	return t
+}
 
 // Report is the outcome of a run.
 type Report struct {
@@ -123,9 +154,11 @@ type worker struct {
 	mu       sync.Mutex // guards hist and kinds against the progress reader
 	hist     *hdrhistogram.Histogram
 	kinds    map[string]int64
-	requests atomic.Int64
-	errors   atomic.Int64
-	bodies   [][]byte // per-template copies whose ids it patches
+	sent     atomic.Int64 // requests measured
+	failed   atomic.Int64 // of which failed
+	conn     httpConn
+	requests [][]byte // per template, the whole HTTP request, whose ids it patches
+	bodyAt   []int    // where each request's body starts
 }
 
 func newHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(1, 60_000_000, 3) }
@@ -137,9 +170,8 @@ func (l Load) Run(ctx context.Context) (*Report, error) {
 	if len(l.Requests) == 0 {
 		return nil, errors.New("bench: no requests to send")
 	}
-	uri := fasthttp.AcquireURI()
-	defer fasthttp.ReleaseURI(uri)
-	if err := uri.Parse(nil, []byte(l.URL)); err != nil {
+	ep, err := parseEndpoint(l.URL)
+	if err != nil {
 		return nil, fmt.Errorf("bench: URL: %w", err)
 	}
 	if l.Concurrency <= 0 {
@@ -151,16 +183,15 @@ func (l Load) Run(ctx context.Context) (*Report, error) {
 	if l.Duration <= 0 && l.N <= 0 {
 		l.Duration = 10 * time.Second
 	}
-	hc := &fasthttp.HostClient{
-		Addr: addrOf(uri), IsTLS: string(uri.Scheme()) == "https", MaxConns: l.Concurrency, Dial: l.Dial,
-		ReadTimeout: l.Timeout, WriteTimeout: l.Timeout, MaxIdleConnDuration: time.Minute,
-	}
+	dial := dialer(ep, l.Dial)
 	pick := newPicker(l.Weights, len(l.Requests))
 	workers := make([]*worker, l.Concurrency)
 	for i := range workers {
-		w := &worker{hist: newHistogram(), kinds: map[string]int64{}}
+		w := &worker{hist: newHistogram(), kinds: map[string]int64{}, conn: httpConn{dial: dial}}
 		for _, t := range l.Requests {
-			w.bodies = append(w.bodies, append([]byte(nil), t.body...))
+			req, at := ep.request(t.body)
+			w.requests = append(w.requests, req)
+			w.bodyAt = append(w.bodyAt, at)
 		}
 		workers[i] = w
 	}
@@ -191,22 +222,20 @@ func (l Load) Run(ctx context.Context) (*Report, error) {
 		go func() {
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(wi), uint64(start.UnixNano())))
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			defer fasthttp.ReleaseRequest(req)
-			defer fasthttp.ReleaseResponse(resp)
-			req.SetRequestURI(l.URL)
-			req.Header.SetMethod(fasthttp.MethodPost)
-			req.Header.SetContentType("application/json")
+			defer w.conn.close()
 			answers := codec.AcquireResponses()
 			defer codec.ReleaseResponses(answers)
+			wait := time.NewTimer(time.Hour) // reused by the open loop: time.After would allocate per request
+			wait.Stop()
 			for runCtx.Err() == nil {
 				k := seq.Add(1)
 				due := time.Now()
 				if l.Rate > 0 { // open loop: request k is due at start + k/rate
 					due = start.Add(time.Duration(float64(k-1) / l.Rate * float64(time.Second)))
 					if d := time.Until(due); d > 0 {
+						wait.Reset(d)
 						select {
-						case <-time.After(d):
+						case <-wait.C:
 						case <-runCtx.Done():
 							return
 						}
@@ -218,18 +247,18 @@ func (l Load) Run(ctx context.Context) (*Report, error) {
 				}
 				ti := pick.next(rng)
 				t := &l.Requests[ti]
-				body := w.bodies[ti]
+				req := w.requests[ti]
+				body := req[w.bodyAt[ti]:]
 				for j, at := range t.idAt {
 					patchID(body[at:at+idWidth], k*uint64(len(t.idAt))+uint64(j))
 				}
-				req.SetBodyRaw(body)
-				err := hc.DoTimeout(req, resp, l.Timeout)
+				status, answer, err := w.conn.roundTrip(req, l.Timeout)
 				latency := time.Since(due)
-				kind := check(t, body, err, resp, answers)
+				kind := check(t, body, status, answer, err, answers)
 				if !counted {
 					continue
 				}
-				w.requests.Add(1)
+				w.sent.Add(1)
 				w.mu.Lock()
 				_ = w.hist.RecordValue(max(latency.Microseconds(), 1))
 				if kind != "" {
@@ -237,7 +266,7 @@ func (l Load) Run(ctx context.Context) (*Report, error) {
 				}
 				w.mu.Unlock()
 				if kind != "" {
-					w.errors.Add(1)
+					w.failed.Add(1)
 				}
 			}
 		}()
@@ -257,39 +286,73 @@ func (l Load) Run(ctx context.Context) (*Report, error) {
 
 // check classifies the answer to one request: "" when right, else the
 // kind of failure.
-func check(t *Template, body []byte, err error, resp *fasthttp.Response, answers *codec.Responses) string {
+func check(t *Template, body []byte, status int, answer []byte, err error, answers *codec.Responses) string {
 	switch {
-	case errors.Is(err, fasthttp.ErrTimeout):
+	case isTimeout(err):
 		return "timeout"
+	case errors.Is(err, errAnswerTooLarge):
+		return "answer_too_large"
 	case err != nil:
 		return "transport"
-	case resp.StatusCode() == fasthttp.StatusNoContent:
-		if t.calls == 0 || len(t.idAt) == 0 {
-			return ""
+	case status == 204:
+		if t.known && t.calls > 0 {
+			return "no_answer"
 		}
-		return "no_answer"
-	case resp.StatusCode() != fasthttp.StatusOK:
-		return "http_" + strconv.Itoa(resp.StatusCode())
+		return ""
+	case status != 200:
+		return "http_" + strconv.Itoa(status)
 	}
-	if answers.Parse(resp.Body()) != nil {
+	if t.known && t.calls == 0 && len(answer) == 0 {
+		return "" // notifications only: an empty 200 is an answer too
+	}
+	if answers.Parse(answer) != nil {
 		return "invalid_json"
 	}
-	if len(t.idAt) > 0 && len(answers.Items) != t.calls {
+	if t.known && len(answers.Items) != t.calls {
 		return "wrong_count"
 	}
+	var seen uint64 // the ids answered so far, for the first 64 calls
 	for i := range answers.Items {
 		a := &answers.Items[i]
 		if a.Invalid != "" {
 			return "invalid_answer"
 		}
-		if len(t.idAt) > 0 && !idFound(a.ID, body, t.idAt) {
-			return "wrong_id"
+		if t.known {
+			k := t.idIndex(a.ID, body)
+			if k < 0 {
+				return "wrong_id"
+			}
+			if t.distinct && k < 64 {
+				if seen&(1<<k) != 0 {
+					return "duplicate_id"
+				}
+				seen |= 1 << k
+			}
 		}
 		if a.Error != nil {
 			return "rpc_error" + errorCode(a.Error)
 		}
 	}
 	return ""
+}
+
+// idIndex returns which of the request's calls id answers (body is t's
+// body with the ids patched in), or -1 when it answers none of them.
+func (t *Template) idIndex(id, body []byte) int {
+	for k, want := range t.ids {
+		if string(id) == string(want) {
+			return k
+		}
+	}
+	if len(id) != idWidth+2 {
+		return -1
+	}
+	for k, at := range t.idAt {
+		if string(id[1:idWidth+1]) == string(body[at:at+idWidth]) {
+			return k
+		}
+	}
+	return -1
 }
 
 // errorCode returns "_CODE" for a raw error object, without allocating
@@ -303,36 +366,12 @@ func errorCode(raw []byte) string {
 	return ""
 }
 
-// idFound reports whether the answer's id is one of the request's.
-func idFound(id, body []byte, idAt []int) bool {
-	if len(id) != idWidth+2 {
-		return false
-	}
-	for _, at := range idAt {
-		if string(id[1:idWidth+1]) == string(body[at:at+idWidth]) {
-			return true
-		}
-	}
-	return false
-}
-
 // patchID writes n as idWidth decimal digits into b.
 func patchID(b []byte, n uint64) {
 	for i := len(b) - 1; i >= 0; i-- {
 		b[i] = byte('0' + n%10)
 		n /= 10
 	}
-}
-
-func addrOf(uri *fasthttp.URI) string {
-	host := string(uri.Host())
-	if _, _, err := net.SplitHostPort(host); err == nil {
-		return host
-	}
-	if string(uri.Scheme()) == "https" {
-		return host + ":443"
-	}
-	return host + ":80"
 }
 
 // picker chooses templates by weight.
@@ -377,8 +416,8 @@ func snapshot(workers []*worker) (*hdrhistogram.Histogram, int64, int64, map[str
 			kinds[k] += v
 		}
 		w.mu.Unlock()
-		requests += w.requests.Load()
-		errs += w.errors.Load()
+		requests += w.sent.Load()
+		errs += w.failed.Load()
 	}
 	return h, requests, errs, kinds
 }

@@ -3,6 +3,7 @@ package bench_test
 import (
 	"context"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/fastserver"
 	"github.com/jetrpc/jetrpc/internal/demo"
+	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
 
@@ -106,5 +108,97 @@ func BenchmarkLoad(b *testing.B) {
 	b.ResetTimer()
 	if _, err := l.Run(context.Background()); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// fixed serves answer (with status) to every request on an in-memory
+// listener and returns a Load aimed at it.
+func fixed(t *testing.T, status int, answer string, delay time.Duration) bench.Load {
+	t.Helper()
+	ln := fasthttputil.NewInmemoryListener()
+	srv := &fasthttp.Server{Logger: log.New(io.Discard, "", 0), Handler: func(ctx *fasthttp.RequestCtx) {
+		time.Sleep(delay)
+		ctx.SetStatusCode(status)
+		ctx.SetBodyString(answer)
+	}}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown() })
+	return bench.Load{URL: "http://inmemory/", Concurrency: 2, N: 10,
+		Dial: func(string) (net.Conn, error) { return ln.Dial() }}
+}
+
+// TestLoadChecksEveryAnswer runs a raw body (two calls with ids 1 and
+// "b", and a notification) against servers that answer it in every way,
+// right and wrong, and checks how each run is classified.
+func TestLoadChecksEveryAnswer(t *testing.T) {
+	body := `[{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},` +
+		`{"jsonrpc":"2.0","method":"ping"},{"jsonrpc":"2.0","method":"ping","id":"b"}]`
+	one, b := `{"jsonrpc":"2.0","result":3,"id":1}`, `{"jsonrpc":"2.0","result":"pong","id":"b"}`
+	for _, tc := range []struct {
+		name, answer string
+		status       int
+		delay        time.Duration
+		want         string // the error kind of every request; "" when right
+	}{
+		{"right", "[" + one + "," + b + "]", 200, 0, ""},
+		{"right in any order", "[" + b + "," + one + "]", 200, 0, ""},
+		{"error answer", `[` + one + `,{"jsonrpc":"2.0","error":{"code":-32601,"message":"no"},"id":"b"}]`, 200, 0, "rpc_error_-32601"},
+		{"wrong id", "[" + one + `,{"jsonrpc":"2.0","result":1,"id":"c"}]`, 200, 0, "wrong_id"},
+		{"id answered twice", "[" + one + "," + one + "]", 200, 0, "duplicate_id"},
+		{"an answer short", "[" + one + "]", 200, 0, "wrong_count"},
+		{"an answer too many", "[" + one + "," + b + "," + b + "]", 200, 0, "wrong_count"},
+		{"nothing", "", 204, 0, "no_answer"},
+		{"not JSON", "[" + one + ",", 200, 0, "invalid_json"},
+		{"not an answer", `[{"jsonrpc":"2.0","id":1},` + b + "]", 200, 0, "invalid_answer"},
+		{"HTTP error", "oops", 500, 0, "http_500"},
+		{"too slow", "[" + one + "," + b + "]", 200, 300 * time.Millisecond, "timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := fixed(t, tc.status, tc.answer, tc.delay)
+			l.Requests = []bench.Template{bench.Raw([]byte(body))}
+			l.Timeout = 100 * time.Millisecond
+			if tc.delay > 0 {
+				l.N = 2
+			}
+			rep, err := l.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tc.want == "" && (rep.Errors != 0 || rep.Requests != l.N):
+				t.Errorf("want no errors: %+v", rep)
+			case tc.want != "" && (rep.Errors != l.N || rep.ErrorsByKind[tc.want] != l.N):
+				t.Errorf("want %d %s: %+v", l.N, tc.want, rep)
+			}
+		})
+	}
+}
+
+func TestLoadTransportError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: every connection is refused
+	l := bench.Load{URL: "http://" + addr + "/", Requests: []bench.Template{bench.Call("ping", nil, 1)}, N: 5, Concurrency: 1}
+	rep, err := l.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.ErrorsByKind["transport"] != 5 {
+		t.Errorf("%+v", rep)
+	}
+}
+
+// TestRawNotJSONRPC: a body that is not a valid request (a test of the
+// server's refusals) is sent as is and only its answers' form is checked.
+func TestRawNotJSONRPC(t *testing.T) {
+	l := inMemory(t)
+	l.Requests = []bench.Template{bench.Raw([]byte(`{"jsonrpc":"2.0","id":7}`))}
+	l.N = 10
+	rep, _ := l.Run(context.Background())
+	if rep.Requests != 10 || rep.ErrorsByKind["rpc_error_-32600"] != 10 {
+		t.Errorf("%+v", rep)
 	}
 }

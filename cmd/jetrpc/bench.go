@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"time"
 
@@ -18,7 +19,7 @@ import (
 )
 
 const benchUsage = `usage: jetrpc bench [-url URL] [-method M [-params JSON] | -body FILE | -mix FILE] [-batch N]
-                    [-c N | -rate R] [-duration D | -n N] [-warmup D] [-timeout D] [-json] [-progress] [-allow-errors]
+                    [-c N | -rate R] [-duration D | -n N] [-warmup D] [-timeout D] [-json] [-progress] [-allow-errors] [-cpuprofile FILE]
 
 Loads a JSON-RPC HTTP endpoint and checks every answer (HTTP status, a
 valid JSON-RPC answer, the request's id, result or error). Exit status 1
@@ -45,6 +46,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	showProgress := fs.Bool("progress", false, "a progress line on stderr every second (default when stderr is a terminal)")
 	allowErrors := fs.Bool("allow-errors", false, "exit 0 even when calls failed")
+	cpuProfile := fs.String("cpuprofile", "", "write the generator's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -79,6 +81,18 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if *showProgress || isTerminal(stderr) {
 		load.Progress = stderr
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "jetrpc: -cpuprofile: %v\n", err)
+			return 2
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := load.Run(ctx)
 	if err != nil {

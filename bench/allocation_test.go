@@ -1,0 +1,61 @@
+//go:build !race
+
+package bench_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"testing"
+
+	"github.com/jetrpc/jetrpc/bench"
+	"github.com/jetrpc/jetrpc/engine"
+	"github.com/jetrpc/jetrpc/fastserver"
+	"github.com/jetrpc/jetrpc/internal/demo"
+)
+
+// TestLoadAllocations: the load path allocates nothing per request. A run
+// has a fixed set-up cost (workers, histograms, connections), so the test
+// compares a run of 100 requests with one of 5,100: every allocation in
+// the process counts, the in-process server's (which allocates nothing)
+// included, over real loopback TCP.
+func TestLoadAllocations(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	e := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err := demo.Register(e); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := fastserver.New(e, fastserver.Config{})
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	for name, tmpl := range map[string]bench.Template{
+		"call":  bench.Call("add", []byte(`{"a":1,"b":2}`), 1),
+		"batch": bench.Call("add", []byte(`[1,2]`), 10),
+		"raw":   bench.Raw([]byte(`{"jsonrpc":"2.0","method":"ping","id":"x"}`)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			run := func(n int64) float64 {
+				return testing.AllocsPerRun(1, func() {
+					l := bench.Load{URL: "http://" + ln.Addr().String() + fastserver.DefaultPath,
+						Requests: []bench.Template{tmpl}, Concurrency: 4, N: n}
+					rep, err := l.Run(context.Background())
+					if err != nil || rep.Errors != 0 || rep.Requests != n {
+						t.Fatalf("%+v %v", rep, err)
+					}
+				})
+			}
+			run(100) // warm the pools
+			small, large := run(100), run(5100)
+			if perRequest := (large - small) / 5000; perRequest > 0.01 {
+				t.Errorf("%.3f allocations per request (%v for 100 requests, %v for 5,100), want 0", perRequest, small, large)
+			}
+		})
+	}
+}

@@ -1,0 +1,359 @@
+package bench
+
+import (
+	"bytes"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// maxAnswer bounds one HTTP answer (headers and body) the generator reads.
+const maxAnswer = 64 << 20
+
+// errAnswerTooLarge is a transport failure of its own kind.
+var errAnswerTooLarge = errors.New("bench: answer larger than 64 MiB")
+
+// httpConn is one worker's HTTP/1.1 keep-alive connection. Requests are
+// pre-encoded (request line, headers and body in one buffer) and written
+// with one Write; answers are read into a reused buffer and parsed only as
+// far as the status and the body (Content-Length, chunked, or until the
+// server closes). A general client (fasthttp's) spent a fifth of the
+// generator's CPU on header building and parsing and its connection pool.
+type httpConn struct {
+	dial   func() (net.Conn, error)
+	conn   net.Conn
+	reused bool   // conn has carried an answer already
+	buf    []byte // what was read: the answer's head, then its body
+	n      int    // bytes of buf filled
+	chunks []byte // a chunked body, reassembled
+}
+
+// endpoint is where the load goes.
+type endpoint struct {
+	addr string // host:port
+	tls  bool
+	head []byte // the request head up to the Content-Length value
+}
+
+func parseEndpoint(raw string) (*endpoint, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("want http://host[:port]/path or https://…, not %q", raw)
+	}
+	e := &endpoint{addr: u.Host, tls: u.Scheme == "https"}
+	if u.Port() == "" {
+		port := "80"
+		if e.tls {
+			port = "443"
+		}
+		e.addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	e.head = fmt.Appendf(nil, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: jetrpc-bench\r\n"+
+		"Content-Type: application/json\r\nContent-Length: ", u.RequestURI(), u.Host)
+	return e, nil
+}
+
+// request returns the whole HTTP request of body and the offset of body in it.
+func (e *endpoint) request(body []byte) ([]byte, int) {
+	r := strconv.AppendInt(append([]byte(nil), e.head...), int64(len(body)), 10)
+	r = append(r, "\r\n\r\n"...)
+	return append(r, body...), len(r)
+}
+
+// dialer returns how the generator connects to the endpoint.
+func dialer(u *endpoint, dial func(addr string) (net.Conn, error)) func() (net.Conn, error) {
+	return func() (net.Conn, error) {
+		var conn net.Conn
+		var err error
+		if dial != nil {
+			conn, err = dial(u.addr)
+		} else {
+			conn, err = net.DialTimeout("tcp", u.addr, 10*time.Second)
+		}
+		if err != nil || !u.tls {
+			return conn, err
+		}
+		host, _, _ := net.SplitHostPort(u.addr)
+		return tls.Client(conn, &tls.Config{ServerName: host}), nil
+	}
+}
+
+// roundTrip writes req and reads its answer: the HTTP status and the body,
+// valid until the next call. On any failure the connection is closed and
+// the next call dials again.
+func (c *httpConn) roundTrip(req []byte, timeout time.Duration) (int, []byte, error) {
+	status, body, err := c.try(req, timeout)
+	if err != nil && c.reused && c.n == 0 && !isTimeout(err) {
+		// A keep-alive connection the server closed while idle fails
+		// before any byte of the answer: send again on a new one.
+		c.close()
+		status, body, err = c.try(req, timeout)
+	}
+	if err != nil {
+		c.close()
+	}
+	return status, body, err
+}
+
+func (c *httpConn) try(req []byte, timeout time.Duration) (int, []byte, error) {
+	c.n = 0
+	if c.conn == nil {
+		conn, err := c.dial()
+		if err != nil {
+			return 0, nil, err
+		}
+		c.conn, c.reused = conn, false
+		if c.buf == nil {
+			c.buf = make([]byte, 16<<10)
+		}
+	}
+	if err := c.conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return 0, nil, err
+	}
+	if _, err := c.conn.Write(req); err != nil {
+		return 0, nil, err
+	}
+	head, err := c.readHead()
+	if err != nil {
+		return 0, nil, err
+	}
+	status, length, chunked, closing, err := parseHead(c.buf[:head])
+	if err != nil {
+		return 0, nil, err
+	}
+	var body []byte
+	switch {
+	case status == 204 || status == 304 || status < 200:
+		length = 0
+		fallthrough
+	case length >= 0:
+		if err := c.fill(head+length, false); err != nil {
+			return 0, nil, err
+		}
+		body = c.buf[head : head+length]
+		closing = closing || c.n > head+length // bytes nobody asked for: do not trust the connection
+	case chunked:
+		if body, err = c.readChunked(head); err != nil {
+			return 0, nil, err
+		}
+	default: // neither: the body ends when the server closes
+		if err := c.fill(maxAnswer, true); err != nil {
+			return 0, nil, err
+		}
+		body, closing = c.buf[head:c.n], true
+	}
+	c.reused = true
+	if closing {
+		c.close()
+	}
+	return status, body, nil
+}
+
+// readHead reads until the end of the answer's head and returns its length.
+func (c *httpConn) readHead() (int, error) {
+	from := 0
+	for {
+		if i := bytes.Index(c.buf[from:c.n], []byte("\r\n\r\n")); i >= 0 {
+			return from + i + 4, nil
+		}
+		from = max(c.n-3, 0)
+		if err := c.more(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// fill reads until buf holds n bytes; with toEOF, until the server closes
+// (n is then only the bound).
+func (c *httpConn) fill(n int, toEOF bool) error {
+	if n > maxAnswer {
+		return errAnswerTooLarge
+	}
+	for c.n < n {
+		if err := c.more(); err != nil {
+			if toEOF && errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+	if toEOF {
+		return errAnswerTooLarge
+	}
+	return nil
+}
+
+// more reads once into buf, growing it when full.
+func (c *httpConn) more() error {
+	if c.n == len(c.buf) {
+		if len(c.buf) >= maxAnswer {
+			return errAnswerTooLarge
+		}
+		c.buf = slices.Grow(c.buf, len(c.buf))
+		c.buf = c.buf[:cap(c.buf)]
+	}
+	k, err := c.conn.Read(c.buf[c.n:])
+	c.n += k
+	if k > 0 {
+		return nil
+	}
+	if err == nil {
+		err = io.ErrNoProgress
+	}
+	return err
+}
+
+// readChunked reads a chunked body that starts at buf[at:] and returns it
+// reassembled.
+func (c *httpConn) readChunked(at int) ([]byte, error) {
+	c.chunks = c.chunks[:0]
+	for {
+		line, err := c.line(at)
+		if err != nil {
+			return nil, err
+		}
+		size, err := strconv.ParseUint(string(trimExtension(c.buf[at:line-2])), 16, 32)
+		if err != nil || size > maxAnswer {
+			return nil, fmt.Errorf("bench: bad chunk size %.20q", c.buf[at:line-2])
+		}
+		at = line
+		if size == 0 { // the trailers, up to an empty line
+			for {
+				end, err := c.line(at)
+				if err != nil {
+					return nil, err
+				}
+				if end-at == 2 {
+					return c.chunks, nil
+				}
+				at = end
+			}
+		}
+		if err := c.fill(at+int(size)+2, false); err != nil {
+			return nil, err
+		}
+		if string(c.buf[at+int(size):at+int(size)+2]) != "\r\n" {
+			return nil, errors.New("bench: chunk not followed by CRLF")
+		}
+		c.chunks = append(c.chunks, c.buf[at:at+int(size)]...)
+		at += int(size) + 2
+	}
+}
+
+// line reads until a CRLF at or after at and returns the offset past it.
+func (c *httpConn) line(at int) (int, error) {
+	for {
+		if i := bytes.Index(c.buf[at:c.n], []byte("\r\n")); i >= 0 {
+			return at + i + 2, nil
+		}
+		if err := c.more(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+func trimExtension(size []byte) []byte {
+	if i := bytes.IndexByte(size, ';'); i >= 0 {
+		size = size[:i]
+	}
+	return bytes.TrimSpace(size)
+}
+
+// isTimeout reports whether err is a deadline's (any net.Conn's, not only
+// the net package's own).
+func isTimeout(err error) bool {
+	if err == nil {
+		return false
+	}
+	var te interface{ Timeout() bool }
+	return errors.Is(err, os.ErrDeadlineExceeded) || errors.As(err, &te) && te.Timeout()
+}
+
+func (c *httpConn) close() {
+	if c.conn != nil {
+		c.conn.Close()
+		c.conn = nil
+	}
+}
+
+// parseHead reads the status line and the headers that frame the body.
+// length is -1 when there is no Content-Length.
+func parseHead(head []byte) (status, length int, chunked, closing bool, err error) {
+	end := bytes.Index(head, []byte("\r\n"))
+	line := head[:end]
+	if len(line) < 12 || string(line[:7]) != "HTTP/1." || line[8] != ' ' {
+		return 0, 0, false, false, fmt.Errorf("bench: not an HTTP/1.x answer: %.40q", line)
+	}
+	for _, d := range line[9:12] {
+		if d < '0' || d > '9' {
+			return 0, 0, false, false, fmt.Errorf("bench: bad status line %.40q", line)
+		}
+		status = status*10 + int(d-'0')
+	}
+	if status < 100 || (len(line) > 12 && line[12] != ' ') {
+		return 0, 0, false, false, fmt.Errorf("bench: bad status line %.40q", line)
+	}
+	closing = line[7] == '0' // HTTP/1.0 closes unless told otherwise
+	length = -1
+	for rest := head[end+2:]; len(rest) > 2; {
+		i := bytes.Index(rest, []byte("\r\n"))
+		name, value, ok := bytes.Cut(rest[:i], []byte(":"))
+		rest = rest[i+2:]
+		if !ok {
+			continue
+		}
+		value = bytes.TrimSpace(value)
+		switch {
+		case equalFold(name, "content-length"):
+			n, perr := strconv.Atoi(string(value))
+			if perr != nil || n < 0 {
+				return 0, 0, false, false, fmt.Errorf("bench: bad Content-Length %.20q", value)
+			}
+			length = n
+		case equalFold(name, "transfer-encoding"):
+			chunked = containsFold(value, "chunked")
+		case equalFold(name, "connection"):
+			if containsFold(value, "close") {
+				closing = true
+			} else if containsFold(value, "keep-alive") {
+				closing = false
+			}
+		}
+	}
+	if chunked {
+		length = -1 // chunked wins over a Content-Length (RFC 9112, 6.3)
+	}
+	return status, length, chunked, closing, nil
+}
+
+// equalFold is bytes.EqualFold for an ASCII lower-case s, without allocating.
+func equalFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range b {
+		if b[i]|0x20 != s[i] && b[i] != s[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func containsFold(b []byte, s string) bool {
+	for i := 0; i+len(s) <= len(b); i++ {
+		if equalFold(b[i:i+len(s)], s) {
+			return true
+		}
+	}
+	return false
+}
