@@ -9,9 +9,11 @@ FUZZTIME      ?= 30s
 SOAKTIME      ?= 3m
 FUZZTARGETS   := FuzzParse FuzzHandle FuzzHTTP FuzzClientAnswer
 BENCHOUT      ?= bench.txt
+PEERSCOUNT    ?= 10
+PEERSOUT      ?= peers-bench.txt
 ARGS          ?=
 
-.PHONY: run build test unit allocs lint bench loopback loadtest fuzz stress soak idle clean
+.PHONY: run build test unit allocs peers-test lint bench loopback vs-wrk peers loadtest fuzz stress soak idle clean
 
 ## run: serve the demo methods on 127.0.0.1:8080/json-rpc (ARGS='-addr … -path …'); Ctrl-C stops it gracefully
 run: build
@@ -21,8 +23,8 @@ run: build
 build:
 	$(GO) build -o $(BIN)/jetrpc ./cmd/jetrpc
 
-## test: lint, the race-enabled suite in random order, then the allocation guards without -race
-test: lint unit allocs
+## test: lint, the race-enabled suite in random order, the allocation guards without -race, then bench/peers' own tests
+test: lint unit allocs peers-test
 
 unit:
 	$(GO) test -race -shuffle=on -count=1 ./...
@@ -30,6 +32,10 @@ unit:
 # The allocation tests are built with !race: -race allocates.
 allocs:
 	$(GO) test -count=1 -run 'Allocations' ./...
+
+# bench/peers is its own module (the peers stay out of the main go.mod): vetted and tested on its own.
+peers-test: $(STATICCHECK)
+	cd bench/peers && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -count=1 ./...
 
 ## lint: gofmt, go vet, staticcheck
 lint: $(STATICCHECK)
@@ -66,9 +72,20 @@ loadtest: build
 idle:
 	JETRPC_IDLE=10000 $(GO) test -count=1 -run '^TestIdleConnectionsRSS$$' -v ./fuzz
 
+## peers: jetrpc beside jrpc2, go-ethereum/rpc, gorilla/rpc and sourcegraph/jsonrpc2: in-process benchmarks, then each served in turn on loopback and loaded by jetrpc bench, pinned; both tables into README.md
+peers: build
+	cd bench/peers && $(GO) build -o $(BIN)/peers ./cmd/peers
+	cd bench/peers && $(GO) test -run '^$$' -bench BenchmarkServers -benchmem -benchtime 0.5s -count $(PEERSCOUNT) . | tee $(CURDIR)/$(PEERSOUT)
+	$(BIN)/peers table -readme README.md < $(PEERSOUT)
+	$(BIN)/peers loopback -jetrpc $(BIN)/jetrpc -readme README.md
+
+## vs-wrk: is jetrpc bench ever the bottleneck? It and wrk take turns loading jetrpc serve, pinned (needs wrk)
+vs-wrk:
+	bench/loopback/vs-wrk.sh
+
 ## loopback: requests/s over loopback HTTP, jetrpc vs the bare fasthttp handler, pinned to separate cores (needs wrk)
 loopback:
 	bench/loopback/run.sh
 
 clean:
-	rm -rf $(BIN) $(BENCHOUT)
+	rm -rf $(BIN) $(BENCHOUT) $(PEERSOUT)
