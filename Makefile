@@ -83,7 +83,7 @@ peers: build
 vs-wrk:
 	bench/loopback/vs-wrk.sh
 
-## loopback: requests/s over loopback HTTP, jetrpc vs the bare fasthttp handler, pinned to separate cores (needs wrk)
+## loopback: requests/s over loopback HTTP, jetrpc vs the bare fasthttp handler, pinned to separate cores, loaded by jetrpc bench
 loopback:
 	bench/loopback/run.sh
 

@@ -71,7 +71,17 @@ func (e *endpoint) request(body []byte) ([]byte, int) {
 }
 
 // dialer returns how the generator connects to the endpoint.
-func dialer(u *endpoint, dial func(addr string) (net.Conn, error)) func() (net.Conn, error) {
+func dialer(u *endpoint, dial func(addr string) (net.Conn, error), config *tls.Config) func() (net.Conn, error) {
+	if u.tls {
+		host, _, _ := net.SplitHostPort(u.addr)
+		if config == nil {
+			config = &tls.Config{}
+		}
+		if config.ServerName == "" {
+			config = config.Clone()
+			config.ServerName = host
+		}
+	}
 	return func() (net.Conn, error) {
 		var conn net.Conn
 		var err error
@@ -83,8 +93,7 @@ func dialer(u *endpoint, dial func(addr string) (net.Conn, error)) func() (net.C
 		if err != nil || !u.tls {
 			return conn, err
 		}
-		host, _, _ := net.SplitHostPort(u.addr)
-		return tls.Client(conn, &tls.Config{ServerName: host}), nil
+		return tls.Client(conn, config), nil
 	}
 }
 

@@ -78,7 +78,7 @@ func TestHTTPConnAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			c := &httpConn{dial: dialer(ep, nil)}
+			c := &httpConn{dial: dialer(ep, nil, nil)}
 			defer c.close()
 			req, _ := ep.request([]byte(`{"jsonrpc":"2.0","method":"ping","id":1}`))
 			for i := range 2 {
@@ -110,7 +110,7 @@ func TestHTTPConnFailures(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ep, _ := parseEndpoint("http://" + scripted(t, tc.answer))
-			c := &httpConn{dial: dialer(ep, nil)}
+			c := &httpConn{dial: dialer(ep, nil, nil)}
 			req, _ := ep.request([]byte(`{}`))
 			_, _, err := c.roundTrip(req, 200*time.Millisecond)
 			if err == nil || isTimeout(err) != tc.timeout || (tc.name == "larger than the bound") != errors.Is(err, errAnswerTooLarge) {
@@ -127,7 +127,7 @@ func TestHTTPConnFailures(t *testing.T) {
 // connection after one answer costs no failed request.
 func TestHTTPConnRedialsClosedKeepAlive(t *testing.T) {
 	ep, _ := parseEndpoint("http://" + scripted(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"))
-	c := &httpConn{dial: dialer(ep, nil)}
+	c := &httpConn{dial: dialer(ep, nil, nil)}
 	defer c.close()
 	req, _ := ep.request([]byte(`{}`))
 	for i := range 3 {

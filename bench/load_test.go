@@ -2,10 +2,14 @@ package bench_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"io"
 	"log"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -200,5 +204,28 @@ func TestRawNotJSONRPC(t *testing.T) {
 	rep, _ := l.Run(context.Background())
 	if rep.Requests != 10 || rep.ErrorsByKind["rpc_error_-32600"] != 10 {
 		t.Errorf("%+v", rep)
+	}
+}
+
+// TestLoadTLS: an https endpoint, verified against its own CA, and refused
+// (a transport failure) when it cannot be verified.
+func TestLoadTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"jsonrpc":"2.0","result":"pong","id":7}`)
+	}))
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	l := bench.Load{URL: srv.URL + "/json-rpc", Requests: []bench.Template{bench.Raw([]byte(`{"jsonrpc":"2.0","method":"ping","id":7}`))},
+		N: 20, Concurrency: 2, TLS: &tls.Config{RootCAs: roots}}
+	rep, err := l.Run(context.Background())
+	if err != nil || rep.Requests != 20 || rep.Errors != 0 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	l.TLS = nil // the system's roots do not know this server
+	rep, _ = l.Run(context.Background())
+	if rep.ErrorsByKind["transport"] != 20 {
+		t.Errorf("unverified server: %+v", rep)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -19,7 +20,7 @@ import (
 )
 
 const benchUsage = `usage: jetrpc bench [-url URL] [-method M [-params JSON] | -body FILE | -mix FILE] [-batch N]
-                    [-c N | -rate R] [-duration D | -n N] [-warmup D] [-timeout D] [-json] [-progress] [-allow-errors] [-cpuprofile FILE]
+                    [-c N | -rate R] [-duration D | -n N] [-warmup D] [-timeout D] [-json] [-progress] [-allow-errors] [-insecure] [-cpuprofile FILE]
 
 Loads a JSON-RPC HTTP endpoint and checks every answer (HTTP status, a
 valid JSON-RPC answer, the request's id, result or error). Exit status 1
@@ -46,6 +47,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	showProgress := fs.Bool("progress", false, "a progress line on stderr every second (default when stderr is a terminal)")
 	allowErrors := fs.Bool("allow-errors", false, "exit 0 even when calls failed")
+	insecure := fs.Bool("insecure", false, "https: do not verify the server's certificate (a self-signed test server)")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -54,6 +56,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	load := bench.Load{URL: *url, Concurrency: *c, Rate: *rate, Duration: *duration, N: *n, Warmup: *warmup, Timeout: *timeout}
+	if *insecure {
+		load.TLS = &tls.Config{InsecureSkipVerify: true}
+	}
 	switch {
 	case *bodyFile != "":
 		body, err := os.ReadFile(*bodyFile)

@@ -90,4 +90,32 @@ func TestBenchCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"bench", "-params", "7"}, &out, &errOut); code != 2 {
 		t.Errorf("bad -params: exit %d", code)
 	}
+	var keys map[string]json.RawMessage
+	out.Reset()
+	run(context.Background(), []string{"bench", "-url", url, "-n", "10", "-json"}, &out, &errOut)
+	if err := json.Unmarshal([]byte(out.String()), &keys); err != nil || len(keys) != 6 || keys["errors_by_kind"] == nil || keys["duration_s"] == nil {
+		t.Errorf("-json report: %s", out.String())
+	}
+	var latency map[string]int64
+	if err := json.Unmarshal(keys["latency_us"], &latency); err != nil || len(latency) != 5 || latency["p90"] <= 0 || latency["p999"] < latency["p90"] {
+		t.Errorf("latency_us: %v %s", err, out.String())
+	}
+}
+
+func TestBenchBodyAndProgress(t *testing.T) {
+	url, stop := startServe(t)
+	defer stop()
+	body := t.TempDir() + "/batch.json"
+	os.WriteFile(body, []byte(`[{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},{"jsonrpc":"2.0","method":"ping"},{"jsonrpc":"2.0","method":"ping","id":"two"}]`), 0o600)
+	var out, errOut strings.Builder
+	code := run(context.Background(), []string{"bench", "-url", url, "-body", body, "-c", "2", "-rate", "200", "-duration", "1500ms", "-progress"}, &out, &errOut)
+	if code != 0 || !strings.Contains(out.String(), "errors     0") {
+		t.Errorf("-body: exit %d, %s %s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "req/s") || !strings.Contains(errOut.String(), "p99") {
+		t.Errorf("-progress printed %q", errOut.String())
+	}
+	if code := run(context.Background(), []string{"bench", "-url", url, "-body", body + ".missing"}, &out, &errOut); code != 2 {
+		t.Errorf("missing -body file: exit %d", code)
+	}
 }

@@ -2,12 +2,15 @@
 //
 //	jetrpc serve [-addr 127.0.0.1:8080] [-path /json-rpc] [-workers N] [-tls-cert F -tls-key F] [-unix P] … (-h lists all)
 //	jetrpc call [-url URL] [-notify] [-timeout D] [-H 'Name: value'] METHOD [PARAMS]
+//	jetrpc bench [-url URL] [-method M [-params JSON] | -body F | -mix F] [-batch N] [-c N | -rate R] [-duration D | -n N] [-json] … (-h lists all)
 //
 // serve runs the load-test target: the demo methods ping, echo, add, sleep
 // and fail, until SIGINT or SIGTERM, then stops gracefully and exits 0.
 // call calls one method from the shell, like curl for JSON-RPC: it prints
 // the result and exits 0, prints a JSON-RPC error to stderr and exits 1,
-// or exits 2 when the call could not be made.
+// or exits 2 when the call could not be made. bench loads any JSON-RPC
+// HTTP endpoint, checks every answer and reports requests/s and latency
+// percentiles; it exits 1 when any call failed (unless -allow-errors).
 package main
 
 import (
