@@ -161,3 +161,18 @@ func TestParseEndpoint(t *testing.T) {
 		t.Errorf("%q %d", req, at)
 	}
 }
+
+// TestHTTPConnLargeRequest: a request larger than the socket's buffer (the
+// write cannot finish at once) still goes out whole, and is answered.
+func TestHTTPConnLargeRequest(t *testing.T) {
+	ep, _ := parseEndpoint("http://" + scripted(t, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]"))
+	c := &httpConn{dial: dialer(ep, nil, nil)}
+	defer c.close()
+	req, _ := ep.request([]byte(`"` + strings.Repeat("z", 8<<20) + `"`))
+	for i, want := range []string{"{}", "[]"} {
+		status, body, err := c.roundTrip(req, 5*time.Second)
+		if err != nil || status != 200 || string(body) != want {
+			t.Fatalf("request %d: %d %q %v", i, status, body, err)
+		}
+	}
+}
