@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/pprof"
 	"sort"
 	"time"
 
@@ -88,16 +87,12 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		load.Progress = stderr
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err == nil {
-			err = pprof.StartCPUProfile(f)
-		}
+		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			fmt.Fprintf(stderr, "jetrpc: -cpuprofile: %v\n", err)
 			return 2
 		}
-		defer f.Close()
-		defer pprof.StopCPUProfile()
+		defer stop()
 	}
 	rep, err := load.Run(ctx)
 	if err != nil {

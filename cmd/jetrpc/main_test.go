@@ -196,3 +196,18 @@ func TestUsage(t *testing.T) {
 		t.Errorf("bad address: exit %d, stderr %q", code, errOut.String())
 	}
 }
+
+func TestServeCPUProfile(t *testing.T) {
+	file := t.TempDir() + "/cpu.prof"
+	url, stop := startServe(t, "-cpuprofile", file)
+	post(t, url, `{"jsonrpc":"2.0","method":"ping","id":1}`)
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Size() == 0 {
+		t.Errorf("profile: %v %v", fi, err)
+	}
+	if code := run(context.Background(), []string{"serve", "-cpuprofile", t.TempDir() + "/no/such/dir/cpu.prof"}, io.Discard, io.Discard); code != 2 {
+		t.Errorf("unwritable profile: exit %d", code)
+	}
+}
