@@ -23,7 +23,8 @@ var errAnswerTooLarge = errors.New("bench: answer larger than 64 MiB")
 
 // httpConn is one worker's HTTP/1.1 keep-alive connection. Requests are
 // pre-encoded (request line, headers and body in one buffer) and written
-// with one Write; answers are read into a reused buffer and parsed only as
+// with one write (on plain TCP together with the wait for the answer: see
+// writeThenWait); answers are read into a reused buffer and parsed only as
 // far as the status and the body (Content-Length, chunked, or until the
 // server closes). A general client (fasthttp's) spent a fifth of the
 // generator's CPU on header building and parsing and its connection pool.
