@@ -4,15 +4,11 @@ package bench_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net"
 	"testing"
 
 	"github.com/jetrpc/jetrpc/bench"
-	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/fastserver"
-	"github.com/jetrpc/jetrpc/internal/demo"
+	"github.com/jetrpc/jetrpc/internal/testserver"
 )
 
 // TestLoadAllocations: the load path allocates nothing per request. A run
@@ -24,17 +20,7 @@ func TestLoadAllocations(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation allocates")
 	}
-	e := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err := demo.Register(e); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := fastserver.New(e, fastserver.Config{})
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	addr := testserver.Loopback(t, testserver.Demo(t))
 	for name, tmpl := range map[string]bench.Template{
 		"call":  bench.Call("add", []byte(`{"a":1,"b":2}`), 1),
 		"batch": bench.Call("add", []byte(`[1,2]`), 10),
@@ -43,7 +29,7 @@ func TestLoadAllocations(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			run := func(n int64) float64 {
 				return testing.AllocsPerRun(1, func() {
-					l := bench.Load{URL: "http://" + ln.Addr().String() + fastserver.DefaultPath,
+					l := bench.Load{URL: "http://" + addr + fastserver.DefaultPath,
 						Requests: []bench.Template{tmpl}, Concurrency: 4, N: n}
 					rep, err := l.Run(context.Background())
 					if err != nil || rep.Errors != 0 || rep.Requests != n {

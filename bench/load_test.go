@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"io"
 	"log"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,9 +13,8 @@ import (
 	"time"
 
 	"github.com/jetrpc/jetrpc/bench"
-	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/fastserver"
-	"github.com/jetrpc/jetrpc/internal/demo"
+	"github.com/jetrpc/jetrpc/internal/testserver"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
@@ -25,20 +23,9 @@ import (
 // Load aimed at it.
 func inMemory(t testing.TB) bench.Load {
 	t.Helper()
-	e := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err := demo.Register(e); err != nil {
-		t.Fatal(err)
-	}
-	ln := fasthttputil.NewInmemoryListener()
-	srv := fastserver.New(e, fastserver.Config{})
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
+	dial := testserver.InMemory(t, testserver.Demo(t))
 	return bench.Load{URL: "http://inmemory" + fastserver.DefaultPath, Concurrency: 8,
-		Dial: func(string) (net.Conn, error) { return ln.Dial() }}
+		Dial: func(string) (net.Conn, error) { return dial() }}
 }
 
 func TestLoadCountsExactly(t *testing.T) {

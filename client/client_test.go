@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,41 +16,23 @@ import (
 
 	"github.com/jetrpc/jetrpc/client"
 	"github.com/jetrpc/jetrpc/codec"
-	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/fastserver"
-	"github.com/jetrpc/jetrpc/internal/demo"
+	"github.com/jetrpc/jetrpc/internal/testserver"
 	"github.com/valyala/bytebufferpool"
-	"github.com/valyala/fasthttp/fasthttputil"
 )
 
 // demoServer serves the demo methods with fastserver on an in-memory
 // listener and over loopback, and returns a transport for each way in.
 func demoServer(t testing.TB) map[string]client.Transport {
 	t.Helper()
-	e := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err := demo.Register(e); err != nil {
-		t.Fatal(err)
-	}
-	mem := fasthttputil.NewInmemoryListener()
-	tcp, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ln := range []net.Listener{mem, tcp} {
-		srv := fastserver.New(e, fastserver.Config{})
-		go srv.Serve(ln)
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			srv.Shutdown(ctx)
-		})
-	}
-	url := "http://" + tcp.Addr().String() + fastserver.DefaultPath
+	e := testserver.Demo(t)
+	mem, tcp := testserver.InMemory(t, e), testserver.Loopback(t, e)
+	url := "http://" + tcp + fastserver.DefaultPath
 	inmem, err := client.NewFastHTTP("http://inmemory"+fastserver.DefaultPath, client.FastHTTPConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	inmem.SetDial(func(string) (net.Conn, error) { return mem.Dial() })
+	inmem.SetDial(func(string) (net.Conn, error) { return mem() })
 	loop, err := client.NewFastHTTP(url, client.FastHTTPConfig{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -2,8 +2,6 @@ package fastserver_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -11,8 +9,8 @@ import (
 
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/fastserver"
-	"github.com/jetrpc/jetrpc/internal/demo"
 	"github.com/jetrpc/jetrpc/internal/spectest"
+	"github.com/jetrpc/jetrpc/internal/testserver"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
 )
@@ -21,24 +19,8 @@ import (
 // a client dialling it.
 func startServer(t *testing.T, cfg fastserver.Config) (*fastserver.Server, *fasthttp.Client) {
 	t.Helper()
-	e := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	if err := demo.Register(e); err != nil {
-		t.Fatal(err)
-	}
-	srv := fastserver.New(e, cfg)
 	ln := fasthttputil.NewInmemoryListener()
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	srv := testserver.Serve(t, testserver.Demo(t), ln, cfg)
 	c := &fasthttp.Client{Dial: func(string) (net.Conn, error) { return ln.Dial() }}
 	return srv, c
 }

@@ -14,8 +14,8 @@ import (
 
 	"github.com/jetrpc/jetrpc/client"
 	"github.com/jetrpc/jetrpc/fastserver"
+	"github.com/jetrpc/jetrpc/internal/testserver"
 	"github.com/valyala/bytebufferpool"
-	"github.com/valyala/fasthttp/fasthttputil"
 )
 
 // Pieces of JSON string contents: escapes, raw UTF-8 and plain text, so
@@ -65,32 +65,19 @@ func randomCall(rng *rand.Rand, g, i, k int) call {
 func TestStressNoCrossTalk(t *testing.T) {
 	const goroutines, perGoroutine, budget = 16, 2000, 8 * time.Second
 	e := newEngine(t)
-	mem := fasthttputil.NewInmemoryListener()
-	tcp, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ln := range []net.Listener{mem, tcp} {
-		srv := fastserver.New(e, fastserver.Config{})
-		go srv.Serve(ln)
-		defer func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			srv.Shutdown(ctx)
-		}()
-	}
+	mem, tcp := testserver.InMemory(t, e), testserver.Loopback(t, e)
 	deadline := time.Now().Add(budget)
 	var calls, requests atomic.Int64
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		// Each goroutine has its own transport, so its own connections.
-		url := "http://" + tcp.Addr().String() + fastserver.DefaultPath
+		url := "http://" + tcp + fastserver.DefaultPath
 		tr, err := client.NewFastHTTP(url, client.FastHTTPConfig{Timeout: 10 * time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if g%2 == 0 {
-			tr.SetDial(func(string) (net.Conn, error) { return mem.Dial() })
+			tr.SetDial(func(string) (net.Conn, error) { return mem() })
 		}
 		wg.Add(1)
 		go func() {

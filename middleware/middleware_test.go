@@ -7,15 +7,14 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jetrpc/jetrpc/client"
 	"github.com/jetrpc/jetrpc/codec"
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/fastserver"
 	"github.com/jetrpc/jetrpc/internal/demo"
+	"github.com/jetrpc/jetrpc/internal/testserver"
 	"github.com/jetrpc/jetrpc/middleware"
-	"github.com/valyala/fasthttp/fasthttputil"
 )
 
 func handle(e *engine.Engine, in string) string {
@@ -53,19 +52,11 @@ func TestAuthOverHTTP(t *testing.T) {
 		}
 		return nil
 	}
-	e := engine.New(engine.WithMiddleware(middleware.Auth(check)))
-	demo.Register(e)
-	ln := fasthttputil.NewInmemoryListener()
-	srv := fastserver.New(e, fastserver.Config{})
-	go srv.Serve(ln)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	}()
+	e := testserver.Demo(t, engine.WithMiddleware(middleware.Auth(check)))
+	dial := testserver.InMemory(t, e)
 	newClient := func(header map[string]string) *client.Client {
 		tr, _ := client.NewFastHTTP("http://x"+fastserver.DefaultPath, client.FastHTTPConfig{Header: header})
-		tr.SetDial(func(string) (net.Conn, error) { return ln.Dial() })
+		tr.SetDial(func(string) (net.Conn, error) { return dial() })
 		return client.New(tr)
 	}
 	var pong string
