@@ -37,10 +37,14 @@ func demoServer(t testing.TB) map[string]client.Transport {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hc := &http.Client{Timeout: 5 * time.Second}
+	// Its spare connections, never used, would hold the server's shutdown
+	// for 5 s (see testserver.Serve); cleanups run last-in first.
+	t.Cleanup(hc.CloseIdleConnections)
 	return map[string]client.Transport{
 		"fasthttp/inmemory": inmem,
 		"fasthttp/loopback": loop,
-		"nethttp/loopback":  client.NewHTTP(url, &http.Client{Timeout: 5 * time.Second}, nil),
+		"nethttp/loopback":  client.NewHTTP(url, hc, nil),
 	}
 }
 

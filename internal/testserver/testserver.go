@@ -32,14 +32,17 @@ func Demo(t testing.TB, opts ...engine.Option) *engine.Engine {
 }
 
 // Serve serves e with cfg on ln until the test ends; then it shuts the
-// server down (5 s of grace) and fails the test if Serve or Shutdown did.
+// server down and fails the test if Serve or Shutdown did. The grace is
+// 10 s because fasthttp (like net/http) counts a connection that has not
+// sent a request yet as idle, and so closes it, only after 5 s: net/http
+// clients dial such spare connections.
 func Serve(t testing.TB, e *engine.Engine, ln net.Listener, cfg fastserver.Config) *fastserver.Server {
 	t.Helper()
 	srv := fastserver.New(e, cfg)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
