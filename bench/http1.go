@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/url"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -47,7 +49,7 @@ type httpConn struct {
 type endpoint struct {
 	addr string // host:port
 	tls  bool
-	head []byte // the request head up to the Content-Length value
+	head []byte // the request head up to Content-Length
 }
 
 func parseEndpoint(raw string) (*endpoint, error) {
@@ -67,13 +69,46 @@ func parseEndpoint(raw string) (*endpoint, error) {
 		e.addr = net.JoinHostPort(u.Hostname(), port)
 	}
 	e.head = fmt.Appendf(nil, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: jetrpc-bench\r\n"+
-		"Content-Type: application/json\r\nContent-Length: ", u.RequestURI(), u.Host)
+		"Content-Type: application/json\r\n", u.RequestURI(), u.Host)
 	return e, nil
+}
+
+// addHeaders adds header lines to every request, in name order; names
+// and values that would break the request's framing are refused.
+func (e *endpoint) addHeaders(header map[string]string) error {
+	names := slices.Sorted(maps.Keys(header))
+	for _, name := range names {
+		value := header[name]
+		if name == "" || strings.ContainsAny(name, " \t\r\n:") || strings.ContainsAny(value, "\r\n") {
+			return fmt.Errorf("bench: bad header %q: %q", name, value)
+		}
+		switch strings.ToLower(name) {
+		case "host", "content-length", "transfer-encoding", "connection":
+			return fmt.Errorf("bench: header %s is the generator's own", name)
+		case "content-type", "user-agent":
+			e.head = deleteHeader(e.head, name)
+		}
+		e.head = fmt.Appendf(e.head, "%s: %s\r\n", name, value)
+	}
+	return nil
+}
+
+// deleteHeader removes the line of header name from head.
+func deleteHeader(head []byte, name string) []byte {
+	for at := 0; at < len(head); {
+		end := at + bytes.Index(head[at:], []byte("\r\n")) + 2
+		if k, _, ok := bytes.Cut(head[at:end], []byte(":")); ok && equalFold(k, strings.ToLower(name)) {
+			return append(head[:at], head[end:]...)
+		}
+		at = end
+	}
+	return head
 }
 
 // request returns the whole HTTP request of body and the offset of body in it.
 func (e *endpoint) request(body []byte) ([]byte, int) {
-	r := strconv.AppendInt(append([]byte(nil), e.head...), int64(len(body)), 10)
+	r := append(append([]byte(nil), e.head...), "Content-Length: "...)
+	r = strconv.AppendInt(r, int64(len(body)), 10)
 	r = append(r, "\r\n\r\n"...)
 	return append(r, body...), len(r)
 }

@@ -47,6 +47,8 @@ type Load struct {
 	// Progress, when set, gets a line a second: elapsed, requests/s, p50,
 	// p99 and errors so far.
 	Progress io.Writer
+	// Header adds these headers to every request (Authorization, say).
+	Header map[string]string
 	// TLS configures https URLs; nil verifies the server against the
 	// system's roots. Its ServerName defaults to the URL's host.
 	TLS *tls.Config
@@ -181,6 +183,9 @@ func (l Load) Run(ctx context.Context) (*Report, error) {
 	ep, err := parseEndpoint(l.URL)
 	if err != nil {
 		return nil, fmt.Errorf("bench: URL: %w", err)
+	}
+	if err := ep.addHeaders(l.Header); err != nil {
+		return nil, err
 	}
 	if l.Concurrency <= 0 {
 		l.Concurrency = 64

@@ -216,3 +216,38 @@ func TestLoadTLS(t *testing.T) {
 		t.Errorf("unverified server: %+v", rep)
 	}
 }
+
+// TestLoadHeaders: extra headers go with every request, may replace the
+// content type, and may not break the request's framing.
+func TestLoadHeaders(t *testing.T) {
+	ln := fasthttputil.NewInmemoryListener()
+	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+		if string(ctx.Request.Header.Peek("Authorization")) != "Bearer s3cret" ||
+			string(ctx.Request.Header.ContentType()) != "application/json-rpc" || len(ctx.Request.Header.PeekAll("Content-Type")) != 1 {
+			ctx.SetStatusCode(fasthttp.StatusForbidden)
+			return
+		}
+		ctx.SetBodyString(`{"jsonrpc":"2.0","result":"pong","id":1}`)
+	}}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Shutdown() })
+	l := bench.Load{URL: "http://inmemory/", Concurrency: 2, N: 10,
+		Requests: []bench.Template{bench.Raw([]byte(`{"jsonrpc":"2.0","method":"ping","id":1}`))},
+		Header:   map[string]string{"Authorization": "Bearer s3cret", "content-type": "application/json-rpc"},
+		Dial:     func(string) (net.Conn, error) { return ln.Dial() }}
+	if rep, err := l.Run(context.Background()); err != nil || rep.Errors != 0 {
+		t.Fatalf("%+v %v", rep, err)
+	}
+	l.Header = map[string]string{"Authorization": "Bearer wrong"}
+	if rep, _ := l.Run(context.Background()); rep.ErrorsByKind["http_403"] != 10 {
+		t.Errorf("wrong token: %+v", rep)
+	}
+	for _, bad := range []map[string]string{
+		{"X-A": "1\r\nX-Injected: 2"}, {"X A": "1"}, {"": "1"}, {"Content-Length": "5"}, {"host": "elsewhere"},
+	} {
+		l.Header = bad
+		if _, err := l.Run(context.Background()); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+}

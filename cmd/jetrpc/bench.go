@@ -19,7 +19,7 @@ import (
 )
 
 const benchUsage = `usage: jetrpc bench [-url URL] [-method M [-params JSON] | -body FILE | -mix FILE] [-batch N]
-                    [-c N | -rate R] [-duration D | -n N] [-warmup D] [-timeout D] [-json] [-progress] [-allow-errors] [-insecure] [-cpuprofile FILE]
+                    [-c N | -rate R] [-duration D | -n N] [-warmup D] [-timeout D] [-H 'Name: value']... [-json] [-progress] [-allow-errors] [-insecure] [-cpuprofile FILE]
 
 Loads a JSON-RPC HTTP endpoint and checks every answer (HTTP status, a
 valid JSON-RPC answer, the request's id, result or error). Exit status 1
@@ -46,6 +46,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	showProgress := fs.Bool("progress", false, "a progress line on stderr every second (default when stderr is a terminal)")
 	allowErrors := fs.Bool("allow-errors", false, "exit 0 even when calls failed")
+	headers := headerFlags{}
+	fs.Var(headers, "H", "add the header 'Name: value' to every request (repeatable)")
 	insecure := fs.Bool("insecure", false, "https: do not verify the server's certificate (a self-signed test server)")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's own CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
@@ -55,6 +57,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	load := bench.Load{URL: *url, Concurrency: *c, Rate: *rate, Duration: *duration, N: *n, Warmup: *warmup, Timeout: *timeout}
+	if len(headers) > 0 {
+		load.Header = headers
+	}
 	if *insecure {
 		load.TLS = &tls.Config{InsecureSkipVerify: true}
 	}

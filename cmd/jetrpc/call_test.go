@@ -115,6 +115,12 @@ func TestBenchBodyAndProgress(t *testing.T) {
 	if !strings.Contains(errOut.String(), "req/s") || !strings.Contains(errOut.String(), "p99") {
 		t.Errorf("-progress printed %q", errOut.String())
 	}
+	if code := run(context.Background(), []string{"bench", "-url", url, "-H", "X-Trace: 1", "-H", "Authorization: Bearer x", "-n", "5"}, &out, &errOut); code != 0 {
+		t.Errorf("-H: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"bench", "-url", url, "-H", "no colon"}, &out, &errOut); code != 2 {
+		t.Errorf("bad -H: exit %d", code)
+	}
 	if code := run(context.Background(), []string{"bench", "-url", url, "-body", body + ".missing"}, &out, &errOut); code != 2 {
 		t.Errorf("missing -body file: exit %d", code)
 	}
