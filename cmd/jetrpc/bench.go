@@ -91,14 +91,11 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if *showProgress || isTerminal(stderr) {
 		load.Progress = stderr
 	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "jetrpc: -cpuprofile: %v\n", err)
-			return 2
-		}
-		defer stop()
+	stopProfile, ok := startCPUProfile(*cpuProfile, stderr)
+	if !ok {
+		return 2
 	}
+	defer stopProfile()
 	rep, err := load.Run(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "jetrpc: %v\n", err)

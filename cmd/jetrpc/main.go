@@ -106,14 +106,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			fmt.Fprintf(stderr, "jetrpc: -cpuprofile: %v\n", err)
-			return 2
-		}
-		defer stop()
+	stopProfile, ok := startCPUProfile(*cpuProfile, stderr)
+	if !ok {
+		return 2
 	}
+	defer stopProfile()
 	if (cfg.TLSCertFile == "") != (cfg.TLSKeyFile == "") {
 		fmt.Fprintln(stderr, "jetrpc: -tls-cert and -tls-key go together")
 		return 2
@@ -198,15 +195,22 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	return 0
 }
 
-// startCPUProfile profiles the process into file until stop is called.
-func startCPUProfile(file string) (stop func(), err error) {
+// startCPUProfile profiles the process into file until stop is called
+// (nothing when file is ""); ok is false, with the reason on stderr, when
+// the profile cannot be written.
+func startCPUProfile(file string, stderr io.Writer) (stop func(), ok bool) {
+	if file == "" {
+		return func() {}, true
+	}
 	f, err := os.Create(file)
+	if err == nil {
+		if err = pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+		}
+	}
 	if err != nil {
-		return nil, err
+		fmt.Fprintf(stderr, "jetrpc: -cpuprofile: %v\n", err)
+		return nil, false
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+	return func() { pprof.StopCPUProfile(); f.Close() }, true
 }
