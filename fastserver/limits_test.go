@@ -115,16 +115,7 @@ func TestMaxInFlight(t *testing.T) {
 
 func TestMaxConnsPerIP(t *testing.T) {
 	_, addr := serveTCP(t, fastserver.Config{MaxConnsPerIP: 1})
-	first := servedConnection(t, addr)
-	defer first.Close()
-	second, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	second.SetDeadline(time.Now().Add(5 * time.Second))
-	second.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"))
-	resp, err := http.ReadResponse(bufio.NewReader(second), nil)
+	first, resp, err := pastTheBound(t, addr)
 	if err != nil || resp.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("a second connection from the same IP: %v %v, want 429", resp, err)
 	}
@@ -139,6 +130,25 @@ func TestMaxConnsPerIP(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// pastTheBound holds open a connection on which one call was served, and
+// returns it with what a second connection gets for a request: what a
+// connection bound of one does to the connection past it. Both close when
+// the test ends.
+func pastTheBound(t *testing.T, addr string) (net.Conn, *http.Response, error) {
+	t.Helper()
+	first := servedConnection(t, addr)
+	t.Cleanup(func() { first.Close() })
+	second, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { second.Close() })
+	second.SetDeadline(time.Now().Add(5 * time.Second))
+	second.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"))
+	resp, err := http.ReadResponse(bufio.NewReader(second), nil)
+	return first, resp, err
 }
 
 // servedConnection returns an open connection on which one call was
@@ -377,16 +387,7 @@ func TestIdleTimeout(t *testing.T) {
 // with 503 while the open ones are served.
 func TestMaxConns(t *testing.T) {
 	_, addr := serveTCP(t, fastserver.Config{MaxConns: 1})
-	first := servedConnection(t, addr)
-	defer first.Close()
-	second, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer second.Close()
-	second.SetDeadline(time.Now().Add(5 * time.Second))
-	second.Write([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"))
-	if resp, err := http.ReadResponse(bufio.NewReader(second), nil); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
+	if _, resp, err := pastTheBound(t, addr); err != nil || resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("connection past MaxConns: %v %v, want 503", resp, err)
 	}
 }
