@@ -97,7 +97,7 @@ func (e *endpoint) addHeaders(header map[string]string) error {
 func deleteHeader(head []byte, name string) []byte {
 	for at := 0; at < len(head); {
 		end := at + bytes.Index(head[at:], []byte("\r\n")) + 2
-		if k, _, ok := bytes.Cut(head[at:end], []byte(":")); ok && equalFold(k, strings.ToLower(name)) {
+		if k, _, ok := bytes.Cut(head[at:end], []byte(":")); ok && bytes.EqualFold(k, []byte(name)) {
 			return append(head[:at], head[end:]...)
 		}
 		at = end
@@ -437,15 +437,15 @@ func parseHead(head []byte) (status, length int, chunked, closing bool, err erro
 		}
 		value = bytes.TrimSpace(value)
 		switch {
-		case equalFold(name, "content-length"):
+		case bytes.EqualFold(name, []byte("content-length")):
 			n, perr := strconv.Atoi(string(value))
 			if perr != nil || n < 0 {
 				return 0, 0, false, false, fmt.Errorf("bench: bad Content-Length %.20q", value)
 			}
 			length = n
-		case equalFold(name, "transfer-encoding"):
+		case bytes.EqualFold(name, []byte("transfer-encoding")):
 			chunked = containsFold(value, "chunked")
-		case equalFold(name, "connection"):
+		case bytes.EqualFold(name, []byte("connection")):
 			if containsFold(value, "close") {
 				closing = true
 			} else if containsFold(value, "keep-alive") {
@@ -459,22 +459,11 @@ func parseHead(head []byte) (status, length int, chunked, closing bool, err erro
 	return status, length, chunked, closing, nil
 }
 
-// equalFold is bytes.EqualFold for an ASCII lower-case s, without allocating.
-func equalFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		if b[i]|0x20 != s[i] && b[i] != s[i] {
-			return false
-		}
-	}
-	return true
-}
-
+// containsFold reports whether b contains s, ignoring ASCII case.
 func containsFold(b []byte, s string) bool {
-	for i := 0; i+len(s) <= len(b); i++ {
-		if equalFold(b[i:i+len(s)], s) {
+	sb := []byte(s) // short: on the stack
+	for i := 0; i+len(sb) <= len(b); i++ {
+		if bytes.EqualFold(b[i:i+len(sb)], sb) {
 			return true
 		}
 	}
