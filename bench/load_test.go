@@ -102,20 +102,26 @@ func BenchmarkLoad(b *testing.B) {
 	}
 }
 
-// fixed serves answer (with status) to every request on an in-memory
-// listener and returns a Load aimed at it.
-func fixed(t *testing.T, status int, answer string, delay time.Duration) bench.Load {
+// serving serves h on an in-memory listener and returns a Load of 10
+// requests over 2 connections aimed at it.
+func serving(t *testing.T, h fasthttp.RequestHandler) bench.Load {
 	t.Helper()
 	ln := fasthttputil.NewInmemoryListener()
-	srv := &fasthttp.Server{Logger: log.New(io.Discard, "", 0), Handler: func(ctx *fasthttp.RequestCtx) {
-		time.Sleep(delay)
-		ctx.SetStatusCode(status)
-		ctx.SetBodyString(answer)
-	}}
+	srv := &fasthttp.Server{Logger: log.New(io.Discard, "", 0), Handler: h}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Shutdown() })
 	return bench.Load{URL: "http://inmemory/", Concurrency: 2, N: 10,
 		Dial: func(string) (net.Conn, error) { return ln.Dial() }}
+}
+
+// fixed serves answer (with status) to every request, after delay.
+func fixed(t *testing.T, status int, answer string, delay time.Duration) bench.Load {
+	t.Helper()
+	return serving(t, func(ctx *fasthttp.RequestCtx) {
+		time.Sleep(delay)
+		ctx.SetStatusCode(status)
+		ctx.SetBodyString(answer)
+	})
 }
 
 // TestLoadChecksEveryAnswer runs a raw body (two calls with ids 1 and
@@ -220,21 +226,16 @@ func TestLoadTLS(t *testing.T) {
 // TestLoadHeaders: extra headers go with every request, may replace the
 // content type, and may not break the request's framing.
 func TestLoadHeaders(t *testing.T) {
-	ln := fasthttputil.NewInmemoryListener()
-	srv := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) {
+	l := serving(t, func(ctx *fasthttp.RequestCtx) {
 		if string(ctx.Request.Header.Peek("Authorization")) != "Bearer s3cret" ||
 			string(ctx.Request.Header.ContentType()) != "application/json-rpc" || len(ctx.Request.Header.PeekAll("Content-Type")) != 1 {
 			ctx.SetStatusCode(fasthttp.StatusForbidden)
 			return
 		}
 		ctx.SetBodyString(`{"jsonrpc":"2.0","result":"pong","id":1}`)
-	}}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Shutdown() })
-	l := bench.Load{URL: "http://inmemory/", Concurrency: 2, N: 10,
-		Requests: []bench.Template{bench.Raw([]byte(`{"jsonrpc":"2.0","method":"ping","id":1}`))},
-		Header:   map[string]string{"Authorization": "Bearer s3cret", "content-type": "application/json-rpc"},
-		Dial:     func(string) (net.Conn, error) { return ln.Dial() }}
+	})
+	l.Requests = []bench.Template{bench.Raw([]byte(`{"jsonrpc":"2.0","method":"ping","id":1}`))}
+	l.Header = map[string]string{"Authorization": "Bearer s3cret", "content-type": "application/json-rpc"}
 	if rep, err := l.Run(context.Background()); err != nil || rep.Errors != 0 {
 		t.Fatalf("%+v %v", rep, err)
 	}
