@@ -79,7 +79,16 @@ type dialect struct {
 	noBatch         bool
 }
 
-var standard = dialect{ping: "ping", add: "add", echo: "echo", addParams: `{"a":1,"b":2}`}
+// addByName is add's params in every dialect that has named params.
+const addByName = `{"a":1,"b":2}`
+
+var standard = dialect{ping: "ping", add: "add", echo: "echo", addParams: addByName}
+
+// withoutBatches is d for a library that cannot serve a batch.
+func (d dialect) withoutBatches() dialect {
+	d.noBatch = true
+	return d
+}
 
 // Servers lists the servers in table order: the ceiling first, then
 // jetrpc, then the peers.
@@ -94,10 +103,10 @@ var Servers = []Server{
 		dialect: dialect{ping: "bench_ping", add: "bench_add", echo: "bench_echo", addParams: `[{"a":1,"b":2}]`},
 		start:   startGeth},
 	{Name: "gorilla/rpc json2", Note: "no batches; echo decodes and re-encodes the string",
-		dialect: dialect{ping: "bench.Ping", add: "bench.Add", echo: "bench.Echo", addParams: `{"a":1,"b":2}`, noBatch: true},
+		dialect: dialect{ping: "bench.Ping", add: "bench.Add", echo: "bench.Echo", addParams: addByName, noBatch: true},
 		start:   startGorilla},
 	{Name: "sourcegraph/jsonrpc2", Stream: true, Note: "no HTTP (a stream of JSON values on the connection), no batches",
-		dialect: dialect{ping: "ping", add: "add", echo: "echo", addParams: `{"a":1,"b":2}`, noBatch: true},
+		dialect: standard.withoutBatches(),
 		start:   startSourcegraph},
 }
 
