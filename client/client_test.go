@@ -393,3 +393,23 @@ func TestCallerParamsUntouched(t *testing.T) {
 		}
 	}
 }
+
+// TestInvalidUTF8 refuses invalid UTF-8 both ways: params holding it are
+// not sent, and an answer holding it (which strict parsers reject whole)
+// is an invalid answer, not a result.
+func TestInvalidUTF8(t *testing.T) {
+	sent := 0
+	c := client.New(client.TransportFunc(func(_ context.Context, _ []byte, resp *bytebufferpool.ByteBuffer) error {
+		sent++
+		resp.B = append(resp.B, "{\"jsonrpc\":\"2.0\",\"result\":\"\xff\",\"id\":1}"...)
+		return nil
+	}))
+	ctx := context.Background()
+	if err := c.Call(ctx, "echo", json.RawMessage("[\"\xfe\"]"), nil); !errors.Is(err, client.ErrInvalidParams) || sent != 0 {
+		t.Errorf("raw params with invalid UTF-8: %v, %d sent", err, sent)
+	}
+	var raw json.RawMessage
+	if err := c.Call(ctx, "echo", nil, &raw); !errors.Is(err, client.ErrInvalidAnswer) || raw != nil {
+		t.Errorf("an answer with invalid UTF-8: %v, result %q", err, raw)
+	}
+}

@@ -3,7 +3,9 @@
 // transports.
 //
 // Parsing is a single forward pass over the body that validates it as strict
-// JSON (exactly what encoding/json.Valid accepts) and fills a pooled Batch:
+// JSON in UTF-8 (what encoding/json.Valid accepts, less invalid UTF-8 in
+// strings, which RFC 8259 §8.1 forbids between systems) and fills a pooled
+// Batch:
 //
 //	b := codec.AcquireBatch()
 //	defer codec.ReleaseBatch(b)

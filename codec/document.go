@@ -142,8 +142,7 @@ func memberOf(key []byte) int {
 	if m := knownMember(key); m != memberOther || len(key) > 64 {
 		return m // "\u006a\u0073..." spells a 7-letter key in at most 42 bytes
 	}
-	// Only an escaped key can still name a member: invalid UTF-8 decodes to
-	// U+FFFD, which no member name holds.
+	// Only an escaped key can still name a member.
 	for _, c := range key {
 		if c == '\\' {
 			var buf [64]byte

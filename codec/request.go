@@ -1,8 +1,8 @@
 package codec
 
 import (
+	"bytes"
 	"sync"
-	"unicode/utf8"
 )
 
 // Version says which protocol a request's "jsonrpc" member names.
@@ -143,8 +143,10 @@ func (b *Batch) Reset() {
 }
 
 // Parse parses body, a JSON-RPC request or batch, into b in a single
-// forward pass that also validates the whole body as strict JSON: it
-// rejects exactly what encoding/json.Valid rejects.
+// forward pass that also validates the whole body as strict JSON in UTF-8:
+// it rejects what encoding/json.Valid rejects, and invalid UTF-8 in a
+// string (RFC 8259 §8.1), so that nothing copied from it into an answer
+// can make the answer invalid.
 //
 // A body that is not valid JSON yields a *SyntaxError (answer it with
 // AppendParseError). A body that is valid JSON but not a request yields
@@ -287,17 +289,7 @@ func stringEquals(v []byte, s string) bool {
 	return string(AppendUnescaped(buf[:0], raw)) == s
 }
 
-// needsUnescape reports whether the raw string contents differ from their
-// decoded form: they hold an escape or invalid UTF-8.
-func needsUnescape(raw []byte) bool {
-	ascii := true
-	for _, c := range raw {
-		if c == '\\' {
-			return true
-		}
-		if c >= utf8.RuneSelf {
-			ascii = false
-		}
-	}
-	return !ascii && !utf8.Valid(raw)
-}
+// needsUnescape reports whether the raw contents of a validated string
+// differ from their decoded form: they hold an escape (the scanner has
+// already refused invalid UTF-8).
+func needsUnescape(raw []byte) bool { return bytes.IndexByte(raw, '\\') >= 0 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // differentialCorpus holds valid and invalid documents, with the nasty
@@ -42,24 +43,37 @@ func differentialCorpus() []string {
 	for i := range len(full) {
 		docs = append(docs, full[:i])
 	}
-	// Long strings that cross the 8-byte fast path at every alignment.
+	// Long strings that cross the 8-byte fast path at every alignment, with
+	// UTF-8 valid and not: 2-, 3- and 4-byte sequences, truncated ones,
+	// overlong forms, surrogates, code points past U+10FFFF, a lone
+	// continuation byte, U+FFFD itself, and raw bytes in keys and ids.
 	for n := range 20 {
-		docs = append(docs, `"`+strings.Repeat("a", n)+`"`, `"`+strings.Repeat("a", n)+"\x01\"",
-			`"`+strings.Repeat("a", n)+`\"`+`"`, `"`+strings.Repeat("a", n))
+		a := strings.Repeat("a", n)
+		docs = append(docs, `"`+a+`"`, `"`+a+"\x01\"", `"`+a+`\"`+`"`, `"`+a)
+		for _, seq := range []string{"é", "€", "😀", "\uFFFD", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xc0\xaf", "\xe0\x80\xaf",
+			"\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80", "\xfe", "héllo wörld ünïcödé", "日本語のテキスト"} {
+			docs = append(docs, `"`+a+seq+`"`, `"`+seq+a+`"`, `"`+a+seq, `{"`+a+seq+`":1}`,
+				`{"jsonrpc":"2.0","method":"m","id":"`+a+seq+`"}`)
+		}
 	}
 	return docs
 }
 
-func TestValidMatchesEncodingJSON(t *testing.T) {
+// strictValid is the reference the codec must match: encoding/json's
+// grammar, in UTF-8. Outside strings JSON is ASCII, so checking the whole
+// document is checking its strings.
+func strictValid(doc []byte) bool { return json.Valid(doc) && utf8.Valid(doc) }
+
+func TestValidMatchesStrictReference(t *testing.T) {
 	for _, doc := range differentialCorpus() {
-		want := json.Valid([]byte(doc))
+		want := strictValid([]byte(doc))
 		if got := Valid([]byte(doc)); got != want {
-			t.Errorf("Valid(%.60q) = %v, encoding/json says %v", doc, got, want)
+			t.Errorf("Valid(%.60q) = %v, the strict reference says %v", doc, got, want)
 		}
 		b := AcquireBatch()
 		err := b.Parse([]byte(doc))
 		if (err == nil) != want {
-			t.Errorf("Parse(%.60q) error = %v, encoding/json.Valid = %v", doc, err, want)
+			t.Errorf("Parse(%.60q) error = %v, the strict reference says %v", doc, err, want)
 		}
 		ReleaseBatch(b)
 	}
@@ -80,6 +94,10 @@ func TestSyntaxErrorOffsets(t *testing.T) {
 		{`"\x"`, 2, `codec: invalid character 'x' in string escape code at offset 2`},
 		{`[1,2`, 4, `codec: unexpected end of JSON input at offset 4`},
 		{strings.Repeat("[", 10001), 10000, `codec: exceeded max depth at offset 10000`},
+		{"\"bad \xff\xfe\"", 5, `codec: invalid UTF-8 in string literal at offset 5`},
+		{`{"jsonrpc":"2.0","method":"m","id":"` + "\xff" + `"}`, 36, `codec: invalid UTF-8 in string literal at offset 36`},
+		{"[\"" + strings.Repeat("é", 20) + "\xe2\x82\"]", 42, `codec: invalid UTF-8 in string literal at offset 42`},
+		{"\"\xed\xa0\x80\"", 1, `codec: invalid UTF-8 in string literal at offset 1`},
 	}
 	for _, tt := range tests {
 		b := AcquireBatch()
@@ -116,7 +134,8 @@ func TestHasSpecial(t *testing.T) {
 }
 
 // TestSpecialMaskLowestFlagIsExact pins what the string scan relies on: the
-// lowest flagged byte is the first special byte, even when others follow.
+// lowest flagged byte is the first special byte (or, for stopMask, the
+// first special or non-ASCII byte), even when others follow.
 func TestSpecialMaskLowestFlagIsExact(t *testing.T) {
 	alphabet := []byte{'"', '\\', 0x00, 0x01, 0x1f, 0x20, 0x21, 'a', 0x7f, 0x80, 0xff, 0x5b, 0x5d}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -140,6 +159,20 @@ func TestSpecialMaskLowestFlagIsExact(t *testing.T) {
 		}
 		if got != first {
 			t.Fatalf("word % x: first special at %d, mask says %d", w, first, got)
+		}
+		firstStop := first
+		for k, c := range w[:first] {
+			if c >= 0x80 {
+				firstStop = k
+				break
+			}
+		}
+		got = 8
+		if m := stopMask(word); m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if got != firstStop {
+			t.Fatalf("word % x: first special or non-ASCII at %d, stopMask says %d", w, firstStop, got)
 		}
 		qm := quoteOrBackslashMask(word)
 		firstQ := bytes.IndexAny(w[:], "\"\\")

@@ -58,7 +58,13 @@ const (
 // Errors the engine answers with on its own: server-defined codes in the
 // range the specification reserves for implementations.
 var (
-	// ErrCallTimeout answers a call that outlived its timeout (code -32001).
+	// ErrCallCancelled answers a call whose context was cancelled: its
+	// client went away or the server is shutting down (code -32000). A
+	// handler that returns context.Canceled, or wraps it, answers it too.
+	ErrCallCancelled = &codec.Error{Code: -32000, Message: "call cancelled"}
+	// ErrCallTimeout answers a call that outlived its timeout or its
+	// request's deadline (code -32001). A handler that returns
+	// context.DeadlineExceeded, or wraps it, answers it too.
 	ErrCallTimeout = &codec.Error{Code: -32001, Message: "call timed out"}
 	// ErrResponseTooLarge answers the calls of a batch left when its answer
 	// budget is spent (code -32003); they are not run.
@@ -172,6 +178,11 @@ func (e *Engine) Handle(ctx context.Context, in []byte, out *bytebufferpool.Byte
 // It never panics on any input: invalid JSON is answered with -32700,
 // invalid requests with -32600, and a panicking handler with -32603.
 //
+// ctx bounds the whole request: a call that would start after ctx is done
+// (its client gone, its deadline passed, the server shutting down) is not
+// run and answers ErrCallCancelled or ErrCallTimeout, so that a batch ends
+// soon after its request does. Checking costs a select per call.
+//
 // In steady state it allocates nothing beyond what the handlers allocate.
 // in must not change during the call; nothing of it is kept afterwards.
 func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
@@ -230,6 +241,12 @@ func (e *Engine) appendConcurrently(ctx context.Context, dst []byte, reqs []code
 	var used atomic.Int64
 	for i := range reqs {
 		r := &reqs[i]
+		if ce := ended(ctx); ce != nil { // the request is over: the rest is not started
+			if !r.IsNotification() {
+				answers[i], owed[i] = codec.AppendError(nil, r.ID, ce), true
+			}
+			continue
+		}
 		if e.maxResponseBytes > 0 && used.Load() > int64(e.maxResponseBytes) {
 			if !r.IsNotification() {
 				answers[i], owed[i] = codec.AppendError(nil, r.ID, ErrResponseTooLarge), true
@@ -270,6 +287,12 @@ func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Re
 			return dst, false
 		}
 		return appendError(dst, r.ID, codec.ErrMethodNotFound, v1), true
+	}
+	if ce := ended(ctx); ce != nil { // not run: its request is over
+		if r.IsNotification() {
+			return dst, false
+		}
+		return appendError(dst, r.ID, ce, v1), true
 	}
 	mark := len(dst)
 	c.ctx, c.req = ctx, r
@@ -314,13 +337,47 @@ func appendError(dst, id []byte, e *codec.Error, v1 bool) []byte {
 	return codec.AppendError(dst, id, e)
 }
 
-// wrappedError finds the *codec.Error that err wraps, or -32603. It is a
-// function of its own because errors.As moves its target to the heap: the
-// common case, an unwrapped *codec.Error, must not pay for that.
+// ended returns the error a call answers with instead of running when ctx
+// is already done, or nil. Done of context.Background is nil, and a select
+// on a nil channel falls through at once.
+func ended(ctx context.Context) *codec.Error {
+	select {
+	case <-ctx.Done():
+		return ErrorOf(ctx.Err())
+	default:
+		return nil
+	}
+}
+
+// ErrorOf returns the JSON-RPC error the engine answers err with: the
+// *codec.Error err is or wraps; ErrCallCancelled for context.Canceled and
+// ErrCallTimeout for context.DeadlineExceeded (or errors wrapping them);
+// codec.ErrInternal (-32603, no detail, so that internals do not leak) for
+// any other error; nil for nil. Middleware that logs or counts outcomes
+// uses it to see the code the client sees. It allocates nothing for an
+// unwrapped *codec.Error.
+func ErrorOf(err error) *codec.Error {
+	if err == nil {
+		return nil
+	}
+	if ce, ok := err.(*codec.Error); ok {
+		return ce
+	}
+	return wrappedError(err)
+}
+
+// wrappedError is ErrorOf past the common case. It is a function of its
+// own because errors.As moves its target to the heap: an unwrapped
+// *codec.Error must not pay for that.
 func wrappedError(err error) *codec.Error {
 	var ce *codec.Error
-	if errors.As(err, &ce) {
+	switch {
+	case errors.As(err, &ce):
 		return ce
+	case errors.Is(err, context.Canceled):
+		return ErrCallCancelled
+	case errors.Is(err, context.DeadlineExceeded):
+		return ErrCallTimeout
 	}
 	return codec.ErrInternal
 }
@@ -354,13 +411,9 @@ func (e *Engine) invoke(m *method, c *Call) (err error) {
 	return m.handler(c)
 }
 
-// appendHandlerError answers with the *codec.Error err is or wraps, or
-// with -32603 for any other error.
+// appendHandlerError answers with ErrorOf(err).
 func appendHandlerError(dst, id []byte, err error, v1 bool) []byte {
-	ce, ok := err.(*codec.Error)
-	if !ok {
-		ce = wrappedError(err)
-	}
+	ce := ErrorOf(err)
 	if len(ce.Data) > 0 && !codec.Valid(ce.Data) {
 		ce = &codec.Error{Code: ce.Code, Message: ce.Message} // invalid data is dropped, never sent
 	}

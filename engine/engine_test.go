@@ -81,6 +81,15 @@ func TestHandlerErrors(t *testing.T) {
 		}{1, "<&>"})
 	}))
 	must(t, engine.Register(e, "nan", func(context.Context, struct{}) (float64, error) { return 0 * 1 / zero(), nil }))
+	must(t, engine.Register(e, "neginf", func(context.Context, struct{}) (float32, error) { return float32(-1 / zero()), nil }))
+	must(t, e.RegisterRaw("cancelled", func(*engine.Call) error { return fmt.Errorf("query: %w", context.Canceled) }))
+	must(t, e.RegisterRaw("deadline", func(*engine.Call) error { return context.DeadlineExceeded }))
+	must(t, e.RegisterRaw("rawutf8", func(c *engine.Call) error { return c.ResultRaw([]byte("\"\xff\"")) }))
+	must(t, e.RegisterRaw("gojsonutf8", func(c *engine.Call) error {
+		return c.Result(&struct{ R json.RawMessage }{json.RawMessage("\"\xff\"")})
+	}))
+	must(t, engine.Register(e, "typedutf8", func(context.Context, struct{}) (json.RawMessage, error) { return json.RawMessage("[\"\xfe\"]"), nil }))
+	must(t, e.RegisterRaw("datautf8", func(*engine.Call) error { return &codec.Error{Code: 7, Message: "m\xff", Data: []byte("\"\xff\"")} }))
 	tests := []struct{ method, want string }{
 		{"coded", `{"jsonrpc":"2.0","error":{"code":-32001,"message":"busy","data":{"retry":3}},"id":1}`},
 		{"wrapped", `{"jsonrpc":"2.0","error":{"code":42,"message":"inner"},"id":1}`},
@@ -91,7 +100,15 @@ func TestHandlerErrors(t *testing.T) {
 		{"twice", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"result set twice"},"id":1}`},
 		{"noresult", `{"jsonrpc":"2.0","result":null,"id":1}`},
 		{"value", `{"jsonrpc":"2.0","result":{"a":1,"s":"<&>"},"id":1}`},
-		{"nan", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"result is NaN or infinite"},"id":1}`},
+		{"nan", `{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"the result is NaN, which JSON cannot represent"},"id":1}`},
+		{"neginf", `{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"the result overflows to -Inf, which JSON cannot represent"},"id":1}`},
+		{"cancelled", `{"jsonrpc":"2.0","error":{"code":-32000,"message":"call cancelled"},"id":1}`},
+		{"deadline", `{"jsonrpc":"2.0","error":{"code":-32001,"message":"call timed out"},"id":1}`},
+		// Nothing a handler produces puts invalid UTF-8 into an answer.
+		{"rawutf8", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"result is not valid JSON"},"id":1}`},
+		{"gojsonutf8", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error","data":"jsonenc: encoding holds invalid UTF-8 (from a json.RawMessage)"},"id":1}`},
+		{"typedutf8", `{"jsonrpc":"2.0","error":{"code":-32603,"message":"result is not valid JSON"},"id":1}`},
+		{"datautf8", `{"jsonrpc":"2.0","error":{"code":7,"message":"m\ufffd"},"id":1}`},
 	}
 	for _, tt := range tests {
 		got := handle(e, `{"jsonrpc":"2.0","method":"`+tt.method+`","id":1}`)
@@ -338,11 +355,16 @@ func TestAppendKeepsPrefix(t *testing.T) {
 func TestSleepHonoursCancellation(t *testing.T) {
 	e := newDemo(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
 	out := bytebufferpool.Get()
 	defer bytebufferpool.Put(out)
-	e.Handle(ctx, []byte(`{"jsonrpc":"2.0","method":"sleep","params":{"ms":60000},"id":1}`), out)
-	if want := `{"jsonrpc":"2.0","error":{"code":-32000,"message":"cancelled","data":"context canceled"},"id":1}`; string(out.B) != want {
+	done := make(chan struct{})
+	go func() {
+		e.Handle(ctx, []byte(`{"jsonrpc":"2.0","method":"sleep","params":{"ms":60000},"id":1}`), out)
+		close(done)
+	}()
+	cancel() // whether before the call starts or while it sleeps, it answers -32000
+	<-done
+	if want := `{"jsonrpc":"2.0","error":{"code":-32000,"message":"call cancelled"},"id":1}`; string(out.B) != want {
 		t.Errorf("got %s, want %s", out.B, want)
 	}
 }

@@ -74,7 +74,28 @@ func newResultEncoder[R any]() (*resultEncoder[R], error) {
 	return enc, nil
 }
 
-var errUnsupportedFloat = codec.NewError(codec.CodeInternalError, "result is NaN or infinite")
+// Errors of float results JSON cannot hold. Such a result comes from the
+// params (add [1e308, 1e308] overflows to +Inf), so it answers -32602
+// Invalid params with data that says what happened, not -32603.
+var (
+	errResultPosInf = codec.ErrInvalidParams.WithData("the result overflows to +Inf, which JSON cannot represent")
+	errResultNegInf = codec.ErrInvalidParams.WithData("the result overflows to -Inf, which JSON cannot represent")
+	errResultNaN    = codec.ErrInvalidParams.WithData("the result is NaN, which JSON cannot represent")
+)
+
+// errNotANumber returns the error for a float result JSON cannot hold, or
+// nil.
+func errNotANumber(f float64) error {
+	switch {
+	case math.IsNaN(f):
+		return errResultNaN
+	case math.IsInf(f, 1):
+		return errResultPosInf
+	case math.IsInf(f, -1):
+		return errResultNegInf
+	}
+	return nil
+}
 
 // append appends the JSON encoding of *r to dst.
 func (enc *resultEncoder[R]) append(dst []byte, r *R) ([]byte, error) {
@@ -100,8 +121,8 @@ func (enc *resultEncoder[R]) append(dst []byte, r *R) ([]byte, error) {
 		if enc.bits == 64 {
 			f = *(*float64)(p)
 		}
-		if math.IsNaN(f) || math.IsInf(f, 0) {
-			return dst, errUnsupportedFloat
+		if err := errNotANumber(f); err != nil {
+			return dst, err
 		}
 		return appendFloat(dst, f, enc.bits), nil
 	case resultString:

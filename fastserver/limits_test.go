@@ -315,7 +315,7 @@ func TestShutdownGraceExpiry(t *testing.T) {
 	srv.Shutdown(ctx)
 	select {
 	case body := <-got:
-		if !strings.Contains(body, `"message":"cancelled"`) {
+		if !strings.Contains(body, `"message":"call cancelled"`) {
 			t.Errorf("the long call answered %s, want its cancellation", body)
 		}
 	case <-time.After(5 * time.Second):

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/jetrpc/jetrpc/client"
 	"github.com/jetrpc/jetrpc/codec"
@@ -28,6 +29,8 @@ func requestSeeds() []string {
 		`[{"jsonrpc":"2.0","method":"ping"},{"jsonrpc":"2.0","method":"ping","id":null},7,[],{}]`,
 		`{"jsonrpc":"2.0","method":"ping","id":1,"id":{"a":1}}`,
 		"{\"jsonrpc\":\"2.0\",\"method\":\"\xff\xfe\",\"id\":1}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"ok \xff\"],\"id\":\"\xfe\"}",
+		"{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":{\"message\":\"日本\xe8\xaa\"},\"id\":1}",
 		"\"\xed\xa0\x80\"", "[\"\x00\"]", `{"a":"\x"}`, `[1,]`, `{"jsonrpc":"2.0","method":"ping","id":1`,
 		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
 		`{"jsonrpc":"2.0","method":"add","params":[` + strings.Repeat("9", 400) + `,1],"id":1}`,
@@ -39,8 +42,9 @@ func requestSeeds() []string {
 	return seeds
 }
 
-// FuzzParse checks the codec against encoding/json: the same documents
-// are valid, and the members extracted are what encoding/json decodes.
+// FuzzParse checks the codec against a strict reference, encoding/json's
+// grammar in UTF-8 (RFC 8259 §8.1): the same documents are valid, and the
+// members extracted are what encoding/json decodes.
 func FuzzParse(f *testing.F) {
 	for _, s := range requestSeeds() {
 		f.Add([]byte(s))
@@ -49,8 +53,8 @@ func FuzzParse(f *testing.F) {
 		b := codec.AcquireBatch()
 		defer codec.ReleaseBatch(b)
 		err := b.Parse(in)
-		if valid := json.Valid(in); valid != (err == nil) {
-			t.Fatalf("Parse(%q) error = %v, encoding/json.Valid = %v", in, err, valid)
+		if valid := json.Valid(in) && utf8.Valid(in); valid != (err == nil) {
+			t.Fatalf("Parse(%q) error = %v, the strict reference says valid = %v", in, err, valid)
 		}
 		if err != nil {
 			return
@@ -97,8 +101,8 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-// FuzzHandle checks every answer of Engine.Handle: strict JSON made of
-// Response objects, one for exactly each call that is not a notification,
+// FuzzHandle checks every answer of Engine.Handle: strict JSON in valid
+// UTF-8, made of Response objects, one for exactly each call that is not a notification,
 // in order, with its id byte for byte. On every input that parses, a
 // second Handle through an engine of raw handlers allocates nothing.
 func FuzzHandle(f *testing.F) {
@@ -136,6 +140,9 @@ var engineLimits = codec.Limits{
 // checkAnswer checks out, the engine's answer to in.
 func checkAnswer(t *testing.T, in, out []byte) {
 	t.Helper()
+	if !utf8.Valid(out) {
+		t.Fatalf("answer to %q is not valid UTF-8: %q", in, out)
+	}
 	b := codec.AcquireBatch()
 	defer codec.ReleaseBatch(b)
 	b.Limits = engineLimits
@@ -199,7 +206,7 @@ func checkAnswer(t *testing.T, in, out []byte) {
 }
 
 // FuzzHTTP feeds raw bytes to the fasthttp transport: it never panics,
-// and whatever it writes back is well-formed HTTP.
+// and whatever it writes back is well-formed HTTP with bodies in UTF-8.
 func FuzzHTTP(f *testing.F) {
 	for _, s := range requestSeeds() {
 		f.Add(memconn.PostRequest(fastserver.DefaultPath, s))
@@ -223,6 +230,9 @@ func FuzzHTTP(f *testing.F) {
 			}
 			if err := resp.Read(br); err != nil {
 				t.Fatalf("answer %d to %q is not well-formed HTTP: %v\n%q", n, in, err, conn.Out.Bytes())
+			}
+			if !utf8.Valid(resp.Body()) {
+				t.Fatalf("answer %d to %q is not valid UTF-8: %q", n, in, resp.Body())
 			}
 			if resp.SkipBody {
 				return // what follows a HEAD answer cannot be framed from outside

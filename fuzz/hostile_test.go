@@ -66,7 +66,6 @@ const fastEnough = 5 * time.Second
 // server keeps serving after it.
 func TestHostileInputs(t *testing.T) {
 	addr := hostileServer(t)
-	invalidUTF8 := "\"a\xff\xfe\xed\xa0\x80\\ud800z\""
 	tests := []struct {
 		name, body string
 		status     int
@@ -78,10 +77,18 @@ func TestHostileInputs(t *testing.T) {
 			`{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"param \"a\": cannot use `},
 		{"10^6-digit number as the id", `{"jsonrpc":"2.0","method":"ping","id":` + strings.Repeat("7", 1_000_000) + `}`, 200,
 			`{"jsonrpc":"2.0","result":"pong","id":` + strings.Repeat("7", 1_000_000) + `}`},
-		{"invalid UTF-8 and lone surrogates, echoed byte for byte", `{"jsonrpc":"2.0","method":"echo","params":[` + invalidUTF8 + `],"id":1}`, 200,
-			`{"jsonrpc":"2.0","result":` + invalidUTF8 + `,"id":1}`},
+		{"invalid UTF-8 in a param", "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"a\xff\xfe\xed\xa0\x80z\"],\"id\":1}", 200,
+			`{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error","data":{"offset":45,"reason":"invalid UTF-8 in string literal"}},"id":null}`},
+		{"a UTF-8-encoded surrogate in a param", "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"a\xed\xa0\x80\"],\"id\":1}", 200,
+			`{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error","data":{"offset":45,"reason":"invalid UTF-8 in string literal"}},"id":null}`},
+		{"invalid UTF-8 in the id", "{\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":\"\xff\"}", 200,
+			`{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error","data":{"offset":39,"reason":"invalid UTF-8 in string literal"}},"id":null}`},
 		{"invalid UTF-8 in the method name", "{\"jsonrpc\":\"2.0\",\"method\":\"p\xffng\",\"id\":1}", 200,
-			`{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":1}`},
+			`{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error","data":{"offset":28,"reason":"invalid UTF-8 in string literal"}},"id":null}`},
+		{"escaped lone surrogates, echoed byte for byte", `{"jsonrpc":"2.0","method":"echo","params":["\ud800z\udfff"],"id":1}`, 200,
+			`{"jsonrpc":"2.0","result":"\ud800z\udfff","id":1}`},
+		{"text in other scripts, echoed byte for byte", `{"jsonrpc":"2.0","method":"echo","params":["héllo 日本語 😀"],"id":"ü"}`, 200,
+			`{"jsonrpc":"2.0","result":"héllo 日本語 😀","id":"ü"}`},
 		{"NUL byte in a string", "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[\"a\x00\"],\"id\":1}", 200,
 			`{"jsonrpc":"2.0","error":{"code":-32700,"message":"Parse error","data":{"offset":45,"reason":"invalid character '\\x00' in string literal"}},"id":null}`},
 		{"NUL byte between tokens", "{\"jsonrpc\":\"2.0\",\x00\"method\":\"ping\",\"id\":1}", 200,

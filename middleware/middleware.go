@@ -51,13 +51,15 @@ func Logging(l *slog.Logger, level slog.Level) engine.Middleware {
 	}
 }
 
-// codeOf is the JSON-RPC code and message the engine will answer err with.
+// codeOf is the JSON-RPC code the engine will answer err with, and the
+// message to log: the answer's, or for an internal error (which the client
+// sees without detail) the error's own text.
 func codeOf(err error) (codec.Code, string) {
-	var ce *codec.Error
-	if errors.As(err, &ce) {
-		return ce.Code, ce.Message
+	ce := engine.ErrorOf(err)
+	if ce == codec.ErrInternal {
+		return ce.Code, err.Error()
 	}
-	return codec.CodeInternalError, err.Error()
+	return ce.Code, ce.Message
 }
 
 // ErrUnauthorized answers a call that Auth refused (code -32004, in the

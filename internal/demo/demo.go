@@ -66,8 +66,11 @@ func Add(_ context.Context, p AddParams) (float64, error) { return p.A + p.B, ni
 var errSleepRange = codec.ErrInvalidParams.WithData("ms must be between 0 and 60000")
 
 // Sleep waits p.MS milliseconds, or until ctx is done, and returns null.
+// Cut short, it returns ctx's error, which the engine answers with
+// engine.ErrCallCancelled or engine.ErrCallTimeout.
 func Sleep(ctx context.Context, p SleepParams) (any, error) {
-	if p.MS < 0 || time.Duration(p.MS)*time.Millisecond > MaxSleep {
+	// Compared before converting: ms * 1e6 overflows int64 for huge ms.
+	if p.MS < 0 || p.MS > int64(MaxSleep/time.Millisecond) {
 		return nil, errSleepRange
 	}
 	t := time.NewTimer(time.Duration(p.MS) * time.Millisecond)
@@ -76,6 +79,6 @@ func Sleep(ctx context.Context, p SleepParams) (any, error) {
 	case <-t.C:
 		return nil, nil
 	case <-ctx.Done():
-		return nil, codec.NewError(codec.CodeServerErrorMax, "cancelled").WithData(ctx.Err().Error())
+		return nil, ctx.Err()
 	}
 }

@@ -4,7 +4,9 @@
 package jsonenc
 
 import (
+	"errors"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/goccy/go-json"
 )
@@ -27,9 +29,16 @@ var sinks = sync.Pool{New: func() any {
 	return s
 }}
 
+// ErrInvalidUTF8 is returned for a value whose encoding would hold
+// invalid UTF-8: go-json replaces invalid bytes in strings with U+FFFD, but
+// copies json.RawMessage values as they are.
+var ErrInvalidUTF8 = errors.New("jsonenc: encoding holds invalid UTF-8 (from a json.RawMessage)")
+
 // Append appends the go-json encoding of v, without HTML escaping, to dst
-// and returns the extended dst; on error dst is returned unchanged. Pass a
-// pointer: a non-pointer value costs an allocation to become an interface.
+// and returns the extended dst; on error dst is returned unchanged. The
+// encoding is checked to be valid UTF-8 (a pass that costs little on
+// ASCII). Pass a pointer: a non-pointer value costs an allocation to
+// become an interface.
 func Append(dst []byte, v any) ([]byte, error) {
 	s := sinks.Get().(*sink)
 	s.b = dst
@@ -40,5 +49,9 @@ func Append(dst []byte, v any) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	return out[:len(out)-1], nil // Encode ends the value with a newline
+	out = out[:len(out)-1] // Encode ends the value with a newline
+	if !utf8.Valid(out[len(dst):]) {
+		return dst, ErrInvalidUTF8
+	}
+	return out, nil
 }
