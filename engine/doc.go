@@ -15,8 +15,15 @@
 // registration, with reflection, and a call uses none. A raw handler
 // (RegisterRaw) reads the params bytes and sets its result bytes itself.
 // A handler returns a *codec.Error, or an error wrapping one, to choose its
-// answer; any other error answers -32603 Internal error, and so does a
-// panic, which is recovered and logged.
+// answer; context.Canceled answers ErrCallCancelled (-32000) and
+// context.DeadlineExceeded ErrCallTimeout (-32001); any other error
+// answers -32603 Internal error, and so does a panic, which is recovered
+// and logged. ErrorOf is that mapping. A float result JSON cannot hold
+// (NaN, an overflow to ±Inf) answers -32602 with data saying so.
+//
+// The context given to Handle bounds the request: once it is done, the
+// calls that have not started answer ErrCallCancelled or ErrCallTimeout
+// without running.
 //
 // # Semantics
 //

@@ -3,6 +3,7 @@ package fastserver
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,7 +14,6 @@ import (
 
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/internal/httpsem"
-	"github.com/valyala/bytebufferpool"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/reuseport"
 )
@@ -25,21 +25,39 @@ const (
 	// DefaultMaxBodySize bounds a request body (answered 413 above it): a
 	// batch of several thousand calls, yet small enough that a few hundred
 	// concurrent maximal bodies fit in memory.
-	DefaultMaxBodySize = 4 << 20
+	DefaultMaxBodySize = httpsem.MaxBodySize
+	// DefaultMaxHeaderBytes bounds the request line and headers (414 or
+	// 431 above it): Node's default, room for an 8 KB bearer token. It is
+	// also each connection's read buffer, so it costs that much memory per
+	// open connection.
+	DefaultMaxHeaderBytes = 16 << 10
 	// DefaultReadTimeout bounds reading a request, so that a client that
 	// stops sending cannot hold a connection and its buffers forever.
 	DefaultReadTimeout = 30 * time.Second
 	// DefaultWriteTimeout bounds writing an answer to a client that stops
-	// reading.
+	// reading, and handling a request (see Config.WriteTimeout).
 	DefaultWriteTimeout = 30 * time.Second
 	// DefaultIdleTimeout bounds an idle keep-alive connection.
 	DefaultIdleTimeout = 2 * time.Minute
 	// DefaultMaxConns bounds open connections (fasthttp's own default): each
 	// costs a few KiB of buffers.
 	DefaultMaxConns = 256 * 1024
-	// DefaultMaxInFlight bounds calls being handled at once; past it, HTTP
-	// 503 answers at once instead of queueing work the server cannot do.
+	// DefaultMaxInFlight bounds requests being handled or answered at
+	// once; past it, HTTP 503 answers at once instead of queueing work the
+	// server cannot do.
 	DefaultMaxInFlight = 10_000
+	// DefaultMaxBufferedBytes bounds the large request bodies and answers
+	// held at once, server-wide: 16 maximal bodies, or their answers. Under
+	// a 1 GB address-space limit a Go heap has room for about 250 MiB;
+	// this leaves the garbage collector its share.
+	DefaultMaxBufferedBytes = 64 << 20
+	// DefaultLingerTimeout bounds how long a connection closed after an
+	// error answer drains what its client still sends.
+	DefaultLingerTimeout = httpsem.LingerTimeout
+	// DefaultLingerBytes bounds what such a connection drains: twice the
+	// largest body a confused client is likely to push (64 MiB), about
+	// 0.1 s of CPU over loopback.
+	DefaultLingerBytes = httpsem.LingerBytes
 )
 
 // Config configures a Server. The zero value serves DefaultPath on
@@ -55,22 +73,51 @@ type Config struct {
 	// MaxBodySize is the largest request body accepted, in bytes;
 	// DefaultMaxBodySize when 0. Larger bodies get 413.
 	MaxBodySize int
+	// MaxHeaderBytes bounds the request line and headers together;
+	// DefaultMaxHeaderBytes when 0. A request line longer than that gets
+	// 414, headers that do not fit 431. It is each connection's read
+	// buffer.
+	MaxHeaderBytes int
 	// ReadTimeout bounds reading one request; DefaultReadTimeout when 0.
 	ReadTimeout time.Duration
 	// WriteTimeout bounds writing one answer; DefaultWriteTimeout when 0.
+	// It also bounds handling a request, as go-ethereum derives its
+	// request timeout from it: the calls' context has the request's start
+	// plus WriteTimeout as its deadline, a call still running then is
+	// cancelled, and the calls of a batch not started by then answer
+	// engine.ErrCallTimeout without running.
 	WriteTimeout time.Duration
 	// IdleTimeout bounds waiting for the next request on a keep-alive
 	// connection; DefaultIdleTimeout when 0.
 	IdleTimeout time.Duration
-	// MaxConns bounds open connections; DefaultMaxConns when 0.
+	// MaxConns bounds open connections, lingering ones included (503
+	// past it); DefaultMaxConns when 0.
 	MaxConns int
-	// MaxConnsPerIP bounds open connections from one IP; 0 means no bound,
-	// the default, because a load generator, a proxy or a NAT legitimately
-	// opens many from one address.
+	// MaxConnsPerIP bounds open connections from one IP (429 past it); 0
+	// means no bound, the default, because a load generator, a proxy or a
+	// NAT legitimately opens many from one address.
 	MaxConnsPerIP int
-	// MaxInFlight bounds requests being handled at once (503 past it);
-	// DefaultMaxInFlight when 0.
+	// MaxInFlight bounds requests being handled, or answered and not yet
+	// written, at once (503 past it); DefaultMaxInFlight when 0.
 	MaxInFlight int
+	// MaxBufferedBytes bounds the request bodies and answers over 16 KiB
+	// that the server holds at once, summed over all connections: a body
+	// from when its headers arrive until it has been handled, an answer
+	// until it is written. A body that does not fit is refused with 503
+	// before it is read, and while the bound is reached every new call is
+	// refused with 503, so that clients that send large requests and
+	// never read their answers cost at most this much memory.
+	// DefaultMaxBufferedBytes when 0.
+	MaxBufferedBytes int
+	// LingerTimeout bounds how long a connection that the server closes
+	// after an error answer (413, 431, 414, 408, 400, 503 past a limit)
+	// or during shutdown drains what its client still sends, so that the
+	// client reads the answer instead of a reset; DefaultLingerTimeout
+	// when 0, no lingering when negative.
+	LingerTimeout time.Duration
+	// LingerBytes bounds what such a connection drains; DefaultLingerBytes
+	// when 0.
+	LingerBytes int
 	// TLSCertFile and TLSKeyFile, when both are set, make the server speak
 	// HTTPS with that certificate and key (PEM files).
 	TLSCertFile, TLSKeyFile string
@@ -78,7 +125,8 @@ type Config struct {
 	// kernel spreads connections across them; 1 when 0.
 	Workers int
 	// CORSOrigin, when set ("*" or an origin), answers browser preflight
-	// requests and allows that origin to read answers. Off by default.
+	// requests and allows that origin to read every answer, refusals
+	// included. Off by default.
 	CORSOrigin string
 	// Logger receives fasthttp's connection errors (client misbehaviour,
 	// at Debug level); slog.Default() when nil.
@@ -92,31 +140,30 @@ func (c Config) withDefaults() Config {
 	if c.Path == "" {
 		c.Path = DefaultPath
 	}
-	if c.MaxBodySize <= 0 {
-		c.MaxBodySize = DefaultMaxBodySize
-	}
-	if c.ReadTimeout <= 0 {
-		c.ReadTimeout = DefaultReadTimeout
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = DefaultWriteTimeout
-	}
-	if c.IdleTimeout <= 0 {
-		c.IdleTimeout = DefaultIdleTimeout
-	}
-	if c.MaxConns <= 0 {
-		c.MaxConns = DefaultMaxConns
-	}
-	if c.MaxInFlight <= 0 {
-		c.MaxInFlight = DefaultMaxInFlight
-	}
-	if c.Workers <= 0 {
-		c.Workers = 1
+	setDefault(&c.MaxBodySize, DefaultMaxBodySize)
+	setDefault(&c.MaxHeaderBytes, DefaultMaxHeaderBytes)
+	setDefault(&c.ReadTimeout, DefaultReadTimeout)
+	setDefault(&c.WriteTimeout, DefaultWriteTimeout)
+	setDefault(&c.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&c.MaxConns, DefaultMaxConns)
+	setDefault(&c.MaxInFlight, DefaultMaxInFlight)
+	setDefault(&c.MaxBufferedBytes, DefaultMaxBufferedBytes)
+	setDefault(&c.LingerBytes, DefaultLingerBytes)
+	setDefault(&c.Workers, 1)
+	if c.LingerTimeout == 0 {
+		c.LingerTimeout = DefaultLingerTimeout
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
 	return c
+}
+
+// setDefault sets a zero or negative limit to its default.
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Server serves an engine.Engine over HTTP with fasthttp. It is safe for
@@ -126,55 +173,73 @@ type Server struct {
 	cfg      Config
 	path     []byte
 	srv      *fasthttp.Server
+	refusals refusals
+
 	inFlight atomic.Int64
-	// calls is the parent of every call's context: Shutdown cancels it
-	// when its grace period is over, not before.
-	calls       context.Context
-	cancelCalls context.CancelFunc
-	contexts    sync.Pool // *callContext
+	buffered atomic.Int64 // bytes counted against MaxBufferedBytes
+	// highWater is set when buffered passes a share of the bound; see unbuffer.
+	highWater atomic.Bool
+	closing   atomic.Bool // Shutdown has begun
+	cancelled atomic.Bool // Shutdown's grace period is over
+
+	mu        sync.Mutex
+	conns     map[*conn]struct{}
+	perIP     map[string]int
+	untracked map[*callContext]struct{} // calls on connections the server did not accept
+
+	bodyMu sync.Mutex
+	bodies map[*fasthttp.RequestHeader]int // see holdBody
+
+	callPool          sync.Pool // *callContext
+	startWatch        sync.Once
+	stopWatchOnce     sync.Once
+	stopWatch         chan struct{}
+	lingeringRefusals atomic.Int64
 }
 
 // New returns a Server for e. It does not listen until Serve or
 // ListenAndServe.
 func New(e *engine.Engine, cfg Config) *Server {
 	cfg = cfg.withDefaults()
-	s := &Server{engine: e, cfg: cfg, path: []byte(cfg.Path)}
-	s.calls, s.cancelCalls = context.WithCancel(context.Background())
-	s.contexts.New = func() any { return &callContext{base: s.calls} }
-	s.srv = NewFastHTTPServer(s.HandleFastHTTP, cfg)
+	s := &Server{
+		engine: e, cfg: cfg, path: []byte(cfg.Path), refusals: newRefusals(cfg),
+		conns: map[*conn]struct{}{}, perIP: map[string]int{}, untracked: map[*callContext]struct{}{},
+		bodies: map[*fasthttp.RequestHeader]int{}, stopWatch: make(chan struct{}),
+	}
+	s.callPool.New = func() any { return &callContext{s: s, done: make(chan struct{})} }
+	s.srv = newFastHTTPServer(s.HandleFastHTTP, cfg, s.handleRequestError)
+	s.srv.HeaderReceived = s.headerReceived
+	s.srv.ExpectHandler = s.expect
 	return s
 }
 
-// NewFastHTTPServer returns the fasthttp.Server that Server uses, with cfg's
-// limits, around any handler. Benchmarks use it to run a bare handler
-// under the very same settings.
+// NewFastHTTPServer returns a fasthttp.Server with cfg's limits around any
+// handler, as Server uses them. Benchmarks use it to run a bare handler
+// under the very same settings. Requests it cannot read get the status
+// Server would give them, without Server's accounting.
 func NewFastHTTPServer(h fasthttp.RequestHandler, cfg Config) *fasthttp.Server {
 	cfg = cfg.withDefaults()
+	return newFastHTTPServer(h, cfg, func(ctx *fasthttp.RequestCtx, err error) {
+		refuse(ctx, cfg, statusOfReadError(err, connOf(ctx)))
+	})
+}
+
+func newFastHTTPServer(h fasthttp.RequestHandler, cfg Config, onError func(*fasthttp.RequestCtx, error)) *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler:            h,
 		Name:               "jetrpc",
 		MaxRequestBodySize: cfg.MaxBodySize,
+		ReadBufferSize:     cfg.MaxHeaderBytes,
 		ReadTimeout:        cfg.ReadTimeout,
 		WriteTimeout:       cfg.WriteTimeout,
 		IdleTimeout:        cfg.IdleTimeout,
-		Concurrency:        cfg.MaxConns,
-		// MaxConnsPerIP is enforced by Serve's listener (perip.go), not here.
+		// The listener bounds connections (MaxConns, lingering included)
+		// before fasthttp sees them; this only sizes its worker pool.
+		Concurrency:          cfg.MaxConns,
 		NoDefaultContentType: true,
-		ErrorHandler:         handleRequestError,
+		CloseOnShutdown:      true,
+		ErrorHandler:         onError,
 		Logger:               debugLogger{cfg.Logger},
-	}
-}
-
-// handleRequestError answers a request fasthttp could not read.
-func handleRequestError(ctx *fasthttp.RequestCtx, err error) {
-	var netErr net.Error
-	switch {
-	case errors.Is(err, fasthttp.ErrBodyTooLarge):
-		ctx.Error("request body too large", fasthttp.StatusRequestEntityTooLarge)
-	case errors.As(err, &netErr) && netErr.Timeout():
-		ctx.Error("request timeout", fasthttp.StatusRequestTimeout)
-	default:
-		ctx.Error("bad request", fasthttp.StatusBadRequest)
 	}
 }
 
@@ -202,75 +267,83 @@ var (
 // the engine, the answer sent as application/json, or 204 when nothing is
 // owed. It allocates nothing in steady state beyond what handlers
 // allocate.
+//
+// It may serve a fasthttp.Server of the caller's own; then connections
+// are not tracked, and what needs them (lingering after refusals, calls
+// cancelled when their client leaves) does not happen.
 func (s *Server) HandleFastHTTP(ctx *fasthttp.RequestCtx) {
-	if !bytes.Equal(ctx.Path(), s.path) {
-		ctx.Error("not found", fasthttp.StatusNotFound)
-		return
+	c := connOf(ctx)
+	if s.closing.Load() {
+		// A keep-alive client learns that this connection ends here; one
+		// that already sent its next request gets a drained close, not a reset.
+		ctx.Response.Header.SetConnectionClose()
+		c.lingerOnClose()
 	}
 	if s.cfg.CORSOrigin != "" {
-		h := &ctx.Response.Header
-		h.Set(fasthttp.HeaderAccessControlAllowOrigin, s.cfg.CORSOrigin)
-		if bytes.Equal(ctx.Method(), strOptions) {
-			h.Set(fasthttp.HeaderAccessControlAllowMethods, httpsem.CORSMethods)
-			h.Set(fasthttp.HeaderAccessControlAllowHeaders, httpsem.CORSHeaders)
-			h.Set(fasthttp.HeaderAccessControlMaxAge, httpsem.CORSMaxAge)
-			ctx.SetStatusCode(fasthttp.StatusNoContent)
+		if bytes.Equal(ctx.Method(), strOptions) && bytes.Equal(ctx.Path(), s.path) {
+			s.preflight(ctx)
 			return
 		}
+		ctx.Response.Header.Set(fasthttp.HeaderAccessControlAllowOrigin, s.cfg.CORSOrigin)
 	}
-	if !bytes.Equal(ctx.Method(), strPost) {
-		ctx.Error("method not allowed", fasthttp.StatusMethodNotAllowed)
-		ctx.Response.Header.Set(fasthttp.HeaderAllow, httpsem.AllowedMethods) // after Error, which resets the headers
+	if status := s.check(ctx); status != 0 {
+		refuse(ctx, s.cfg, status)
 		return
 	}
-	if !httpsem.AcceptedContentType(ctx.Request.Header.ContentType()) {
-		ctx.Error("content type must be application/json", fasthttp.StatusUnsupportedMediaType)
-		return
-	}
-	if s.inFlight.Add(1) > int64(s.cfg.MaxInFlight) {
+	if s.inFlight.Add(1) > int64(s.cfg.MaxInFlight) || s.overBuffered() {
 		s.inFlight.Add(-1)
-		ctx.Error("too many calls in flight", fasthttp.StatusServiceUnavailable)
-		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
+		refuse(ctx, s.cfg, fasthttp.StatusServiceUnavailable)
 		return
 	}
-	cc := s.contexts.Get().(*callContext)
-	cc.rc = ctx
-	out := bytebufferpool.Get()
-	s.engine.Handle(cc, ctx.PostBody(), out)
-	cc.rc = nil
-	s.contexts.Put(cc)
-	s.inFlight.Add(-1)
-	if len(out.B) == 0 {
+	cc := s.acquireCall(ctx, c)
+	a := answers.Get().(*answer)
+	body := ctx.PostBody()
+	a.b = s.engine.Append(cc, a.b, body)
+	s.releaseCall(cc)
+	// Nothing of the request is needed any more: give its body back now,
+	// not after the answer is written to a client that may read slowly.
+	if len(body) > countedBytes {
+		s.releaseBody(&ctx.Request.Header)
+	}
+	ctx.Request.ReleaseBody(countedBytes) // a large body goes to the collector, not to fasthttp's pool
+	ctx.Request.ResetBody()
+	if len(a.b) == 0 {
+		a.s = s
+		a.Close()
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
-	} else {
-		ctx.Response.Header.SetContentTypeBytes(strApplicationJSON)
-		ctx.Response.SetBody(out.B)
+		return
 	}
-	bytebufferpool.Put(out)
+	s.send(ctx, a)
 }
 
-// callContext is a call's context: cancelled when Shutdown's grace period
-// ends, and the carrier of the request's engine.Metadata.
-type callContext struct {
-	base context.Context
-	rc   *fasthttp.RequestCtx
-}
-
-func (c *callContext) Deadline() (time.Time, bool) { return c.base.Deadline() }
-func (c *callContext) Done() <-chan struct{}       { return c.base.Done() }
-func (c *callContext) Err() error                  { return c.base.Err() }
-func (c *callContext) Value(key any) any {
-	if _, ok := key.(engine.MetadataKey); ok {
-		return c
+// check applies the HTTP rules a request must pass before its body is
+// handled: it returns 0, or the status to refuse it with.
+func (s *Server) check(ctx *fasthttp.RequestCtx) int {
+	switch {
+	case !bytes.Equal(ctx.Path(), s.path):
+		return fasthttp.StatusNotFound
+	case !bytes.Equal(ctx.Method(), strPost):
+		return fasthttp.StatusMethodNotAllowed
+	case !httpsem.AcceptedContentType(ctx.Request.Header.ContentType()):
+		return fasthttp.StatusUnsupportedMediaType
 	}
-	return c.base.Value(key)
+	return 0
 }
 
-// RemoteAddr implements engine.Metadata.
-func (c *callContext) RemoteAddr() net.Addr { return c.rc.RemoteAddr() }
+// preflight answers a browser's CORS preflight request.
+func (s *Server) preflight(ctx *fasthttp.RequestCtx) {
+	h := &ctx.Response.Header
+	h.Set(fasthttp.HeaderAccessControlAllowOrigin, s.cfg.CORSOrigin)
+	h.Set(fasthttp.HeaderAccessControlAllowMethods, httpsem.CORSMethods)
+	h.Set(fasthttp.HeaderAccessControlAllowHeaders, httpsem.CORSHeaders)
+	h.Set(fasthttp.HeaderAccessControlMaxAge, httpsem.CORSMaxAge)
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
 
-// Header implements engine.Metadata.
-func (c *callContext) Header(name string) []byte { return c.rc.Request.Header.Peek(name) }
+// errConnRefused is what ServeConn returns for a connection the server
+// does not take: it is shutting down, or the connection is past MaxConns
+// or MaxConnsPerIP (the connection was answered 503 or 429).
+var errConnRefused = errors.New("fastserver: connection refused: shutting down or over a connection bound")
 
 // ListenAndServe listens as configured (Addr, or Unix; Workers
 // SO_REUSEPORT listeners; TLS when a certificate is set) and serves until
@@ -294,7 +367,8 @@ func (s *Server) ListenAndServe() error {
 }
 
 // Listen opens the configured listeners without serving them: one on Addr
-// or Unix, or Workers SO_REUSEPORT listeners on Addr.
+// or Unix, or Workers SO_REUSEPORT listeners on Addr (with port 0, all on
+// the port the first one gets).
 func (s *Server) Listen() ([]net.Listener, error) {
 	if s.cfg.Unix != "" {
 		ln, err := net.Listen("unix", s.cfg.Unix)
@@ -311,8 +385,9 @@ func (s *Server) Listen() ([]net.Listener, error) {
 		return []net.Listener{ln}, nil
 	}
 	var lns []net.Listener
+	addr := s.cfg.Addr
 	for range s.cfg.Workers {
-		ln, err := reuseport.Listen("tcp4", s.cfg.Addr)
+		ln, err := reuseport.Listen("tcp4", addr)
 		if err != nil {
 			for _, l := range lns {
 				l.Close()
@@ -320,6 +395,7 @@ func (s *Server) Listen() ([]net.Listener, error) {
 			return nil, fmt.Errorf("fastserver: SO_REUSEPORT listener: %w", err)
 		}
 		lns = append(lns, ln)
+		addr = ln.Addr().String() // port 0: the others join the port the first got
 	}
 	return lns, nil
 }
@@ -328,31 +404,95 @@ func (s *Server) Listen() ([]net.Listener, error) {
 // certificate) until Shutdown; it then returns nil. It may be called for
 // several listeners at once.
 func (s *Server) Serve(ln net.Listener) error {
-	tls := s.cfg.TLSCertFile != "" && s.cfg.TLSKeyFile != ""
-	if s.cfg.MaxConnsPerIP > 0 {
-		ln = newPerIPListener(ln, s.cfg.MaxConnsPerIP, tls)
+	l := &listener{Listener: ln, s: s}
+	if s.cfg.TLSCertFile != "" && s.cfg.TLSKeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		if err != nil {
+			return fmt.Errorf("fastserver: TLS certificate: %w", err)
+		}
+		l.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	var err error
-	if tls {
-		err = s.srv.ServeTLS(ln, s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
-	} else {
-		err = s.srv.Serve(ln)
-	}
-	if errors.Is(err, net.ErrClosed) {
+	err := s.srv.Serve(l)
+	if errors.Is(err, net.ErrClosed) || s.closing.Load() {
 		return nil
 	}
 	return err
 }
 
-// Shutdown stops accepting connections and lets in-flight calls finish and
-// answer. When ctx is done first, it cancels the contexts of the calls
-// still running (so that they answer at once) and returns ctx's error.
+// ServeConn serves the requests of one connection, such as an in-memory
+// one, with everything Serve gives a connection it accepts, and closes it.
+// It returns when the connection ends.
+func (s *Server) ServeConn(c net.Conn) error {
+	tc, refusal := s.admit(c)
+	if tc == nil {
+		s.refuseConn(c, refusal, false)
+		return errConnRefused
+	}
+	return s.srv.ServeConn(tc)
+}
+
+// shutdownWait bounds how long Shutdown waits, once its grace period is
+// over and the calls still running are cancelled, for their answers to be
+// written (a cancelled call answers at once; a client that stops reading
+// is cut off by WriteTimeout) and for lingering connections to close.
+const shutdownWait = 2 * time.Second
+
+// ErrUnanswered is returned by Shutdown when calls were still without an
+// answer when it gave up.
+var ErrUnanswered = errors.New("fastserver: shutdown: calls left unanswered")
+
+// Shutdown stops the server gracefully: it stops accepting, closes at once
+// the connections that never sent a byte, lets the calls in flight finish
+// and answer (each with Connection: close, so that keep-alive clients
+// move on), and closes connections as they fall idle. If ctx is done first,
+// it cancels the calls still running, which then answer at once (a
+// handler must watch its context), and waits up to two more seconds for
+// those answers to be written. It returns nil when every call the server
+// accepted was answered, and ErrUnanswered otherwise; either way every
+// connection is closed when it returns.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	s.closeFresh()
 	stop := context.AfterFunc(ctx, s.cancelCalls)
 	defer stop()
-	err := s.srv.ShutdownWithContext(ctx)
-	if err != nil {
+	if s.srv.ShutdownWithContext(ctx) != nil {
+		// The grace period is over and the calls still running are
+		// cancelled: they answer at once; wait for those answers.
 		s.cancelCalls()
+		wait, cancel := context.WithTimeout(context.Background(), shutdownWait)
+		waitUntil(wait.Done(), func() bool { return s.inFlight.Load() == 0 })
+		cancel()
+	} else {
+		// Every call is answered; connections that linger after a
+		// refusal may drain until the grace period ends.
+		waitUntil(ctx.Done(), func() bool { return s.openConns() == 0 })
 	}
-	return err
+	unanswered := s.inFlight.Load()
+	s.closeAll()
+	s.stopWatching()
+	if unanswered > 0 {
+		return fmt.Errorf("%w: %d", ErrUnanswered, unanswered)
+	}
+	return nil
+}
+
+// waitUntil checks cond every 5 ms until it holds or done is closed. A
+// shutdown is rare enough that polling beats the machinery to signal.
+func waitUntil(done <-chan struct{}, cond func() bool) {
+	t := time.NewTicker(5 * time.Millisecond)
+	defer t.Stop()
+	for !cond() {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// stopWatching ends the watcher goroutine, if it started; it never starts
+// after this.
+func (s *Server) stopWatching() {
+	s.startWatch.Do(func() {})
+	s.stopWatchOnce.Do(func() { close(s.stopWatch) })
 }

@@ -101,6 +101,48 @@ func TestSoak(t *testing.T) {
 		string(resp.B) != `{"jsonrpc":"2.0","result":"pong","id":1}` {
 		t.Errorf("after the soak: %s %v", resp.B, err)
 	}
+	stopJetrpc(t, cmd)
+}
+
+// startJetrpc builds `jetrpc serve` and starts it on a free port of
+// 127.0.0.1; it returns the process and its URL. The process is killed at
+// the end of the test if it is still running.
+func startJetrpc(t *testing.T, args ...string) (*exec.Cmd, string) {
+	return startJetrpcIn(t, "", args...)
+}
+
+// startJetrpcIn is startJetrpc through `sh -c`, with shell words before
+// the command (such as "ulimit -v 1000000 && exec"); exec keeps the
+// process's pid the server's own.
+func startJetrpcIn(t *testing.T, shell string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "jetrpc")
+	build := exec.Command("go", "build", "-o", bin, "github.com/jetrpc/jetrpc/cmd/jetrpc")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as make build does
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	argv := append([]string{bin, "serve", "-addr", "127.0.0.1:0"}, args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if shell != "" {
+		cmd = exec.Command("sh", append([]string{"-c", shell + ` "$0" "$@"`}, argv...)...)
+	}
+	stderr, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill() })
+	line, err := bufio.NewReader(stderr).ReadString('\n')
+	if err != nil || !strings.Contains(line, "http://") {
+		t.Fatalf("serve did not start: %q %v", line, err)
+	}
+	go io.Copy(io.Discard, stderr)
+	return cmd, strings.Fields(line[strings.Index(line, "http://"):])[0]
+}
+
+// stopJetrpc sends SIGTERM to the server and checks that it exits 0.
+func stopJetrpc(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -112,29 +154,6 @@ func TestSoak(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Error("server did not stop on SIGTERM")
 	}
-}
-
-// startJetrpc builds `jetrpc serve` and starts it on a free port of
-// 127.0.0.1; it returns the process and its URL. The process is killed at
-// the end of the test if it is still running.
-func startJetrpc(t *testing.T, args ...string) (*exec.Cmd, string) {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "jetrpc")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/jetrpc/jetrpc/cmd/jetrpc").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...)...)
-	stderr, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill() })
-	line, err := bufio.NewReader(stderr).ReadString('\n')
-	if err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, stderr)
-	return cmd, strings.Fields(line[strings.Index(line, "http://"):])[0]
 }
 
 // soakRequest returns a request and either its exact answer (want) or the

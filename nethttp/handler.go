@@ -10,7 +10,10 @@
 // It costs what net/http costs per request (it allocates), plus the engine,
 // which does not; see the README for the ratio to fastserver. The call's
 // context is the request's (cancelled when the client goes away) and
-// carries engine.Metadata.
+// carries engine.Metadata; when the http.Server has a WriteTimeout, it
+// also has a deadline 100 ms before it, as go-ethereum derives one, so that
+// the calls of a batch not started by then answer engine.ErrCallTimeout
+// and the answer can still be written.
 package nethttp
 
 import (
@@ -20,22 +23,44 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/internal/httpsem"
 	"github.com/valyala/bytebufferpool"
 )
 
-// DefaultMaxBodySize bounds a request body, as fastserver's does.
-const DefaultMaxBodySize = 4 << 20
+// Defaults for a zero Config, the same as fastserver's.
+const (
+	// DefaultMaxBodySize bounds a request body.
+	DefaultMaxBodySize = httpsem.MaxBodySize
+	// DefaultLingerTimeout bounds how long a refused body is drained.
+	DefaultLingerTimeout = httpsem.LingerTimeout
+	// DefaultLingerBytes bounds how much of it is drained.
+	DefaultLingerBytes = httpsem.LingerBytes
+)
+
+// writeMargin is how long before the server's WriteTimeout a request's
+// deadline falls, leaving time to write its answer (go-ethereum's margin).
+const writeMargin = 100 * time.Millisecond
 
 // Config configures a Handler. The zero value uses the defaults.
 type Config struct {
 	// MaxBodySize is the largest request body accepted, in bytes;
 	// DefaultMaxBodySize when 0. Larger bodies get 413.
 	MaxBodySize int
+	// LingerTimeout bounds how long the handler, having answered 413,
+	// keeps reading and discarding the body its client is still sending,
+	// so that the client reads the 413 instead of a reset (net/http would
+	// close the connection under it); DefaultLingerTimeout when 0, no
+	// draining when negative.
+	LingerTimeout time.Duration
+	// LingerBytes bounds what is drained so; DefaultLingerBytes when 0.
+	// Past it net/http closes the connection.
+	LingerBytes int
 	// CORSOrigin, when set ("*" or an origin), answers browser preflight
-	// requests and allows that origin to read answers. Off by default.
+	// requests and allows that origin to read every answer, refusals
+	// included. Off by default.
 	CORSOrigin string
 }
 
@@ -51,6 +76,12 @@ type Handler struct {
 func New(e *engine.Engine, cfg Config) *Handler {
 	if cfg.MaxBodySize <= 0 {
 		cfg.MaxBodySize = DefaultMaxBodySize
+	}
+	if cfg.LingerTimeout == 0 {
+		cfg.LingerTimeout = DefaultLingerTimeout
+	}
+	if cfg.LingerBytes <= 0 {
+		cfg.LingerBytes = DefaultLingerBytes
 	}
 	h := &Handler{engine: e, cfg: cfg}
 	h.contexts.New = func() any { return new(callContext) }
@@ -71,29 +102,35 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", httpsem.AllowedMethods)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		refuse(w, http.StatusMethodNotAllowed)
 		return
 	}
 	if !httpsem.AcceptedContentType([]byte(r.Header.Get("Content-Type"))) {
-		http.Error(w, "content type must be application/json", http.StatusUnsupportedMediaType)
+		refuse(w, http.StatusUnsupportedMediaType)
 		return
 	}
 	if r.ContentLength > int64(h.cfg.MaxBodySize) {
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		h.refuseBody(w, r)
 		return
 	}
 	body := bytebufferpool.Get()
 	defer bytebufferpool.Put(body)
 	if _, err := body.ReadFrom(io.LimitReader(r.Body, int64(h.cfg.MaxBodySize)+1)); err != nil {
-		http.Error(w, "bad request", http.StatusBadRequest)
+		refuse(w, http.StatusBadRequest)
 		return
 	}
 	if len(body.B) > h.cfg.MaxBodySize { // chunked bodies declare no length
-		http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+		h.refuseBody(w, r)
 		return
 	}
+	ctx := r.Context()
+	if srv, ok := ctx.Value(http.ServerContextKey).(*http.Server); ok && srv.WriteTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, max(srv.WriteTimeout-writeMargin, srv.WriteTimeout/2))
+		defer cancel()
+	}
 	cc := h.contexts.Get().(*callContext)
-	cc.Context, cc.r = r.Context(), r
+	cc.Context, cc.r = ctx, r
 	out := bytebufferpool.Get()
 	defer bytebufferpool.Put(out)
 	h.engine.Handle(cc, body.B, out)
@@ -106,6 +143,31 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(out.B)))
 	w.Write(out.B)
+}
+
+// refuse answers status with its one-line text; headers set before (CORS,
+// Allow) stay.
+func refuse(w http.ResponseWriter, status int) {
+	http.Error(w, httpsem.RefusalText(status), status)
+}
+
+// refuseBody answers 413 to a body over the limit, then reads and
+// discards what the client still sends of it, within LingerTimeout and
+// LingerBytes: left unread, net/http would close the connection under a
+// client still sending (after half a second), which then sees a reset
+// instead of the 413. With the body drained the connection even stays
+// open. A client that sent Expect: 100-continue gets the 413 without a
+// 100 Continue and sends no body, so there is nothing to drain.
+func (h *Handler) refuseBody(w http.ResponseWriter, r *http.Request) {
+	rc := http.NewResponseController(w)
+	drain := h.cfg.LingerTimeout > 0 && r.Header.Get("Expect") == "" && rc.EnableFullDuplex() == nil
+	refuse(w, http.StatusRequestEntityTooLarge)
+	if !drain {
+		return
+	}
+	rc.Flush()
+	rc.SetReadDeadline(time.Now().Add(h.cfg.LingerTimeout))
+	io.CopyN(io.Discard, r.Body, int64(h.cfg.LingerBytes))
 }
 
 // callContext is the request's context, carrying its engine.Metadata.

@@ -23,7 +23,7 @@ read -r -a jetrpc_flags <<<"${JETRPC_FLAGS:-}"
 URL=http://127.0.0.1:$PORT/json-rpc
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
-go build -o "$tmp/jetrpc" ./cmd/jetrpc
+CGO_ENABLED=0 go build -o "$tmp/jetrpc" ./cmd/jetrpc
 
 x1k=$(printf 'x%.0s' $(seq 1024))
 add='{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}'

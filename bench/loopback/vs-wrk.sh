@@ -19,7 +19,7 @@ PORT=${PORT:-18191}
 URL=http://127.0.0.1:$PORT/json-rpc
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
-go build -o "$tmp/jetrpc" ./cmd/jetrpc
+CGO_ENABLED=0 go build -o "$tmp/jetrpc" ./cmd/jetrpc
 
 add='{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}'
 batch="[$add"; for i in $(seq 2 10); do batch="$batch,${add/\"id\":1/\"id\":$i}"; done; batch="$batch]"

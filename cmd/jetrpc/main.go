@@ -73,8 +73,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 2
 }
 
-// shutdownGrace bounds how long serve waits for in-flight calls on a signal.
-const shutdownGrace = 10 * time.Second
+// defaultGrace bounds how long serve lets in-flight calls finish on a
+// signal before it cancels them.
+const defaultGrace = 10 * time.Second
 
 func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -84,12 +85,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	fs.StringVar(&cfg.Unix, "unix", "", "listen on this unix socket path instead of -addr")
 	fs.StringVar(&cfg.Path, "path", fastserver.DefaultPath, "URL path to serve JSON-RPC on")
 	fs.IntVar(&cfg.MaxBodySize, "max-body", fastserver.DefaultMaxBodySize, "largest request body in bytes (413 above)")
+	fs.IntVar(&cfg.MaxHeaderBytes, "max-header-bytes", fastserver.DefaultMaxHeaderBytes, "largest request line and headers in bytes (414 or 431 above); each connection's read buffer")
 	fs.DurationVar(&cfg.ReadTimeout, "read-timeout", fastserver.DefaultReadTimeout, "time allowed to read one request")
 	fs.DurationVar(&cfg.WriteTimeout, "write-timeout", fastserver.DefaultWriteTimeout, "time allowed to write one answer")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", fastserver.DefaultIdleTimeout, "how long an idle keep-alive connection is kept")
 	fs.IntVar(&cfg.MaxConns, "max-conns", fastserver.DefaultMaxConns, "most open connections")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 0, "most open connections from one IP (0: no bound)")
-	fs.IntVar(&cfg.MaxInFlight, "max-inflight", fastserver.DefaultMaxInFlight, "most requests handled at once (503 above)")
+	fs.IntVar(&cfg.MaxInFlight, "max-inflight", fastserver.DefaultMaxInFlight, "most requests handled or being answered at once (503 above)")
+	fs.IntVar(&cfg.MaxBufferedBytes, "max-buffered", fastserver.DefaultMaxBufferedBytes, "most bytes of large request bodies and unwritten answers held at once (503 above)")
+	fs.DurationVar(&cfg.LingerTimeout, "linger-timeout", fastserver.DefaultLingerTimeout, "how long a connection closed after a refusal drains what its client still sends (negative: none)")
+	fs.IntVar(&cfg.LingerBytes, "linger-bytes", fastserver.DefaultLingerBytes, "most bytes such a connection drains")
+	grace := fs.Duration("grace", defaultGrace, "on SIGINT or SIGTERM, how long in-flight calls may run before they are cancelled")
 	fs.StringVar(&cfg.TLSCertFile, "tls-cert", "", "PEM certificate file: serve HTTPS (with -tls-key)")
 	fs.StringVar(&cfg.TLSKeyFile, "tls-key", "", "PEM private key file for -tls-cert")
 	fs.IntVar(&cfg.Workers, "workers", 1, "SO_REUSEPORT listeners on -addr, spreading connections over cores")
@@ -152,8 +158,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		mode = " (baseline: fixed answer, no parsing)"
 	case *transport == "nethttp":
 		mux := http.NewServeMux()
-		mux.Handle(cfg.Path, nethttp.New(e, nethttp.Config{MaxBodySize: cfg.MaxBodySize, CORSOrigin: cfg.CORSOrigin}))
-		hs := &http.Server{Handler: mux, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout}
+		mux.Handle(cfg.Path, nethttp.New(e, nethttp.Config{MaxBodySize: cfg.MaxBodySize, CORSOrigin: cfg.CORSOrigin,
+			LingerTimeout: cfg.LingerTimeout, LingerBytes: cfg.LingerBytes}))
+		hs := &http.Server{Handler: mux, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
+			MaxHeaderBytes: cfg.MaxHeaderBytes}
 		serveOn = func(ln net.Listener) error {
 			if cfg.TLSCertFile != "" {
 				return hs.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
@@ -186,7 +194,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	case <-ctx.Done():
 	}
 	fmt.Fprintln(stderr, "jetrpc: shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	sctx, cancel := context.WithTimeout(context.Background(), *grace)
 	defer cancel()
 	if err := shutdown(sctx); err != nil {
 		fmt.Fprintf(stderr, "jetrpc: shutdown: %v\n", err)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,45 @@ func TestServeDemoMethods(t *testing.T) {
 	}
 	if code := stop(); code != 0 {
 		t.Errorf("exit status %d after shutdown, want 0", code)
+	}
+}
+
+// TestServeShutdownAnswersEveryCall: on a signal, calls longer than -grace
+// are cancelled, and serve exits (0) only after their "call cancelled"
+// answers were written: no client sees a dropped connection.
+func TestServeShutdownAnswersEveryCall(t *testing.T) {
+	const clients = 20
+	url, stop := startServe(t, "-grace", "300ms", "-max-inflight", strconv.Itoa(clients))
+	answers := make(chan string, clients)
+	for range clients {
+		go func() {
+			resp, err := (&http.Client{Timeout: 20 * time.Second}).Post(url, "application/json",
+				strings.NewReader(`{"jsonrpc":"2.0","method":"sleep","params":{"ms":60000},"id":1}`))
+			if err != nil {
+				answers <- err.Error()
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			answers <- string(b)
+		}()
+	}
+	// Every slot is taken once the server answers a ping 503.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if status, _ := post(t, url, `{"jsonrpc":"2.0","method":"ping","id":1}`); status == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the sleeps never filled the server")
+		}
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit status %d, want 0: every call was answered", code)
+	}
+	for range clients {
+		if got := <-answers; got != `{"jsonrpc":"2.0","error":{"code":-32000,"message":"call cancelled"},"id":1}` {
+			t.Errorf("a long call got %q, want its cancellation", got)
+		}
 	}
 }
 
@@ -168,7 +208,8 @@ func TestServeFlagsDocumented(t *testing.T) {
 	var out strings.Builder
 	run(context.Background(), []string{"serve", "-h"}, io.Discard, &out)
 	for _, f := range []string{"-addr", "-path", "-max-body", "-read-timeout", "-write-timeout", "-idle-timeout", "-max-conns",
-		"-max-conns-per-ip", "-max-inflight", "-tls-cert", "-tls-key", "-unix", "-workers", "-cors", "-transport", "-baseline", "-v1compat", "-introspection"} {
+		"-max-conns-per-ip", "-max-inflight", "-tls-cert", "-tls-key", "-unix", "-workers", "-cors", "-transport", "-baseline", "-v1compat", "-introspection",
+		"-max-header-bytes", "-max-buffered", "-linger-timeout", "-linger-bytes", "-grace"} {
 		if !strings.Contains(out.String(), "  "+f+" ") && !strings.Contains(out.String(), "  "+f+"\n") {
 			t.Errorf("serve -h does not document %s", f)
 		}

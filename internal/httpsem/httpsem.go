@@ -2,7 +2,28 @@
 // nethttp) share, so that they cannot drift apart.
 package httpsem
 
-import "bytes"
+import (
+	"bytes"
+	"net/http"
+	"time"
+)
+
+// Limits both transports default to (each package exports them under its
+// own name).
+const (
+	// MaxBodySize bounds a request body (413 above it): a batch of several
+	// thousand calls, yet small enough that a few hundred concurrent
+	// maximal bodies fit in memory.
+	MaxBodySize = 4 << 20
+	// LingerTimeout bounds how long a server that refuses a request keeps
+	// reading and discarding what its client still sends, so that the
+	// client reads the refusal instead of a reset.
+	LingerTimeout = 5 * time.Second
+	// LingerBytes bounds what it reads so: twice the largest body a
+	// confused client is likely to push (64 MiB), about 0.1 s of CPU over
+	// loopback.
+	LingerBytes = 128 << 20
+)
 
 // AcceptedContentType reports whether a request's Content-Type may carry
 // JSON-RPC: application/json, application/json-rpc (jsonrpclib-pelix) or
@@ -18,6 +39,27 @@ func AcceptedContentType(ct []byte) bool {
 		bytes.EqualFold(ct, []byte("application/json")) ||
 		bytes.EqualFold(ct, []byte("application/json-rpc")) ||
 		bytes.EqualFold(ct, []byte("application/jsonrequest"))
+}
+
+// refusals is the body of each refusal: one line saying what is wrong.
+var refusals = map[int]string{
+	http.StatusBadRequest:                  "bad request",
+	http.StatusNotFound:                    "not found",
+	http.StatusMethodNotAllowed:            "method not allowed",
+	http.StatusRequestTimeout:              "request timeout",
+	http.StatusRequestEntityTooLarge:       "request body too large",
+	http.StatusRequestURITooLong:           "request line too long",
+	http.StatusUnsupportedMediaType:        "content type must be application/json",
+	http.StatusRequestHeaderFieldsTooLarge: "request header fields too large",
+	http.StatusServiceUnavailable:          "server busy: too many calls in flight or bytes buffered; retry later",
+}
+
+// RefusalText is the body of a refusal with status.
+func RefusalText(status int) string {
+	if t, ok := refusals[status]; ok {
+		return t
+	}
+	return http.StatusText(status)
 }
 
 // Values of the headers the transports send.

@@ -1,12 +1,15 @@
 package httpsem_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +134,11 @@ func TestHTTPSemantics(t *testing.T) {
 						t.Errorf("%s: header %s = %q, want %q", tt.name, k, resp.Header.Get(k), v)
 					}
 				}
+				// CORS is on: every answer carries it, refusals included, or a
+				// browser sees "Failed to fetch" instead of the status.
+				if got := resp.Header.Get("Access-Control-Allow-Origin"); got != origin {
+					t.Errorf("%s: Access-Control-Allow-Origin = %q, want %q", tt.name, got, origin)
+				}
 			}
 		})
 	}
@@ -158,5 +166,98 @@ func TestKeepAlive(t *testing.T) {
 		if reused != 2 {
 			t.Errorf("%s: %d of 3 calls reused the connection, want 2", name, reused)
 		}
+	}
+}
+
+// The real clients that TestOversizeBodiesReadable runs besides Go's: each
+// posts a body of 5, 16 and 64 MiB and prints the size and the status it
+// read (or the error it got instead) on a line.
+const (
+	pythonClient = `
+import sys, urllib.request, urllib.error
+for mb in (5, 16, 64):
+    req = urllib.request.Request(sys.argv[1], data=b"x" * (mb << 20), headers={"Content-Type": "application/json"})
+    try:
+        urllib.request.urlopen(req, timeout=30)
+        print(mb, 200)
+    except urllib.error.HTTPError as e:
+        print(mb, e.code)
+    except Exception as e:
+        print(mb, type(e).__name__, e)
+`
+	nodeClient = `
+const url = process.argv[process.argv.length - 1];
+for (const mb of [5, 16, 64]) {
+  try {
+    const r = await fetch(url, {method: "POST", body: new Uint8Array(mb << 20).fill(120), headers: {"Content-Type": "application/json"}});
+    await r.text();
+    console.log(mb, r.status);
+  } catch (e) {
+    console.log(mb, e.cause ? e.cause.code : e.message);
+  }
+}
+`
+)
+
+// TestOversizeBodiesReadable: a client that posts a body over the limit
+// reads the 413, whatever it is and however far into sending the body the
+// server refuses it, from both transports; and the server answers a ping
+// right after. Go's net/http client runs in process; Python's urllib and
+// Node's fetch run when they are installed (make test needs neither).
+func TestOversizeBodiesReadable(t *testing.T) {
+	const want = "5 413\n16 413\n64 413\n"
+	for name, url := range transports(t) {
+		t.Run(name+"/go", func(t *testing.T) {
+			var got strings.Builder
+			for _, mb := range []int{5, 16, 64} {
+				for try := range 3 { // the failure this guards against came and went
+					resp, err := http.Post(url, "application/json", bytes.NewReader(bytes.Repeat([]byte("x"), mb<<20)))
+					if err != nil {
+						t.Fatalf("%d MiB, try %d: %v", mb, try, err)
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusRequestEntityTooLarge {
+						t.Fatalf("%d MiB, try %d: status %d", mb, try, resp.StatusCode)
+					}
+				}
+				fmt.Fprintf(&got, "%d 413\n", mb)
+			}
+			pingAfter(t, url)
+		})
+		for client, cmd := range map[string][]string{
+			"python": {"python3", "-c", pythonClient, url},
+			"node":   {"node", "--input-type=module", "-e", nodeClient, url},
+		} {
+			t.Run(name+"/"+client, func(t *testing.T) {
+				if _, err := exec.LookPath(cmd[0]); err != nil {
+					t.Skipf("%s is not installed", cmd[0])
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+				defer cancel()
+				out, err := exec.CommandContext(ctx, cmd[0], cmd[1:]...).CombinedOutput()
+				if client == "node" && bytes.Contains(out, []byte("fetch is not defined")) {
+					t.Skip("this Node has no fetch")
+				}
+				if err != nil || string(out) != want {
+					t.Errorf("%s read:\n%s(%v), want:\n%s", client, out, err, want)
+				}
+				pingAfter(t, url)
+			})
+		}
+	}
+}
+
+// pingAfter checks that the server at url answers a ping.
+func pingAfter(t *testing.T, url string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(ping))
+	if err != nil {
+		t.Fatalf("ping after: %v", err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(got) != pong {
+		t.Errorf("ping after: %d %s", resp.StatusCode, got)
 	}
 }
