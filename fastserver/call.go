@@ -15,9 +15,10 @@ import (
 // it is done when the call must end: its client went away, its deadline
 // passed (both seen by the watcher), or Shutdown's grace period ended.
 //
-// It is pooled, and valid only until the handler returns. Its Done channel
-// is replaced only after it was closed, so a call that runs to its end
-// allocates nothing.
+// Each connection has one, reused by its requests (pooled ones serve
+// connections the server did not accept); it is valid only until the
+// handler returns. Its Done channel is replaced only after it was closed,
+// so a call that runs to its end allocates nothing.
 type callContext struct {
 	s     *Server
 	rc    *fasthttp.RequestCtx
@@ -60,8 +61,8 @@ func (c *callContext) endLocked(err error) {
 	}
 }
 
-// endIf ends the call with err if it is still the one running on conn
-// (the context may have been reused since it was found).
+// endIf ends the call with err if one is running on conn (a pooled
+// context may have moved to another connection since it was found).
 func (c *callContext) endIf(conn *conn, err error) {
 	c.mu.Lock()
 	if c.running && c.conn == conn {
@@ -70,22 +71,25 @@ func (c *callContext) endIf(conn *conn, err error) {
 	c.mu.Unlock()
 }
 
-// acquireCall returns the context for a request's calls.
+// acquireCall returns the context for a request's calls: the one of its
+// connection (HTTP/1.1 serves one request at a time on a connection), or
+// one from a pool for a connection the server did not accept.
 func (s *Server) acquireCall(rc *fasthttp.RequestCtx, c *conn) *callContext {
 	s.startWatch.Do(func() { go s.watch() })
-	cc := s.callPool.Get().(*callContext)
-	cc.mu.Lock()
-	cc.rc, cc.conn, cc.start = rc, c, rc.Time()
-	cc.running = true
-	cc.mu.Unlock()
+	var cc *callContext
 	if c != nil {
-		c.call.Store(cc)
+		cc = &c.call
 	} else {
+		cc = s.callPool.Get().(*callContext)
 		s.mu.Lock()
 		s.untracked[cc] = struct{}{}
 		s.mu.Unlock()
 	}
-	// Published first, checked second: cancelCalls sets the flag first and
+	cc.mu.Lock()
+	cc.rc, cc.start = rc, rc.Time()
+	cc.running = true
+	cc.mu.Unlock()
+	// Running first, checked second: cancelCalls sets the flag first and
 	// looks second, so one of the two sees the other.
 	if s.cancelled.Load() {
 		cc.endIf(c, context.Canceled)
@@ -93,23 +97,21 @@ func (s *Server) acquireCall(rc *fasthttp.RequestCtx, c *conn) *callContext {
 	return cc
 }
 
-// releaseCall gives a request's context back once its calls have ended.
+// releaseCall ends a request's context once its calls have ended.
 func (s *Server) releaseCall(cc *callContext) {
-	if cc.conn != nil {
-		cc.conn.call.Store(nil)
-	} else {
-		s.mu.Lock()
-		delete(s.untracked, cc)
-		s.mu.Unlock()
-	}
 	cc.mu.Lock()
 	cc.running = false
 	if cc.err != nil {
 		cc.done, cc.err = make(chan struct{}), nil
 	}
-	cc.rc, cc.conn = nil, nil
+	cc.rc = nil
 	cc.mu.Unlock()
-	s.callPool.Put(cc)
+	if cc.conn == nil {
+		s.mu.Lock()
+		delete(s.untracked, cc)
+		s.mu.Unlock()
+		s.callPool.Put(cc)
+	}
 }
 
 // watchInterval is how often the watcher looks at the calls in progress:
@@ -148,14 +150,13 @@ type runningCall struct {
 	call *callContext
 }
 
-// runningCalls appends the calls in progress to dst.
+// runningCalls appends the calls that may be in progress to dst: every
+// connection's, and the untracked ones (check and endIf look closer).
 func (s *Server) runningCalls(dst []runningCall) []runningCall {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		if cc := c.call.Load(); cc != nil {
-			dst = append(dst, runningCall{c, cc})
-		}
+		dst = append(dst, runningCall{c, &c.call})
 	}
 	for cc := range s.untracked {
 		dst = append(dst, runningCall{nil, cc})

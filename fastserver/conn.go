@@ -72,8 +72,8 @@ type conn struct {
 
 	used   atomic.Bool // a byte has been read: no longer a fresh connection
 	linger atomic.Bool // drain what the client still sends before closing
-	call   atomic.Pointer[callContext]
 	closed atomic.Bool
+	call   callContext // the context of the request in progress
 }
 
 // errBareLF ends a request whose header block ends with a bare LF, which
@@ -200,6 +200,7 @@ func (s *Server) admit(sock net.Conn) (*conn, []byte) {
 		return nil, s.refusals.tooManyFromIP
 	}
 	c := &conn{Conn: sock, sock: sock, s: s, ip: ip}
+	c.call = callContext{s: s, conn: c, done: make(chan struct{})}
 	s.conns[c] = struct{}{}
 	s.perIP[ip]++
 	return c, nil

@@ -273,12 +273,17 @@ var (
 // cancelled when their client leaves) does not happen.
 func (s *Server) HandleFastHTTP(ctx *fasthttp.RequestCtx) {
 	c := connOf(ctx)
+	s.handle(ctx, c)
 	if s.closing.Load() {
-		// A keep-alive client learns that this connection ends here; one
-		// that already sent its next request gets a drained close, not a reset.
+		// After whatever reset the response: a keep-alive client learns that
+		// this connection ends here, and one that already sent its next
+		// request gets a drained close, not a reset.
 		ctx.Response.Header.SetConnectionClose()
 		c.lingerOnClose()
 	}
+}
+
+func (s *Server) handle(ctx *fasthttp.RequestCtx, c *conn) {
 	if s.cfg.CORSOrigin != "" {
 		if bytes.Equal(ctx.Method(), strOptions) && bytes.Equal(ctx.Path(), s.path) {
 			s.preflight(ctx)

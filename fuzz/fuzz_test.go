@@ -216,12 +216,16 @@ func FuzzHTTP(f *testing.F) {
 	f.Add([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n{}"))
 	f.Add([]byte("POST /json-rpc HTTP/1.1\r\nContent-Length: -1\r\n\r\n"))
 	f.Add([]byte("\x00\x01garbage\r\n\r\n"))
-	srv := fastserver.New(newEngine(f), fastserver.Config{MaxBodySize: 64 << 10})
-	hs := fastserver.NewFastHTTPServer(srv.HandleFastHTTP, srv.Config())
+	f.Add([]byte("POST /json-rpc HTTP/1.1\nHost: x\nContent-Length: 2\n\n{}"))
+	f.Add([]byte("POST /json-rpc HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 99999999\r\n\r\n"))
+	f.Add([]byte("POST /json-rpc?" + strings.Repeat("q", 5000) + " HTTP/1.1\r\nHost: x\r\n\r\n"))
+	// Through ServeConn, as the server serves every connection it accepts
+	// (its read-buffer observer included), with a small header buffer.
+	srv := fastserver.New(newEngine(f), fastserver.Config{MaxBodySize: 64 << 10, MaxHeaderBytes: 4096, LingerTimeout: -1})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		conn := &memconn.Conn{}
 		conn.In.Write(in)
-		_ = hs.ServeConn(conn) // an error just closes the connection
+		_ = srv.ServeConn(conn) // an error just closes the connection
 		br := bufio.NewReader(&conn.Out)
 		for n := 0; br.Buffered() > 0 || conn.Out.Len() > 0; n++ {
 			var resp fasthttp.Response

@@ -160,15 +160,29 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		mux := http.NewServeMux()
 		mux.Handle(cfg.Path, nethttp.New(e, nethttp.Config{MaxBodySize: cfg.MaxBodySize, CORSOrigin: cfg.CORSOrigin,
 			LingerTimeout: cfg.LingerTimeout, LingerBytes: cfg.LingerBytes}))
+		// The calls' contexts derive from base, which the end of the grace
+		// period cancels, as fastserver does.
+		base, cancelCalls := context.WithCancel(context.Background())
+		defer cancelCalls()
 		hs := &http.Server{Handler: mux, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
-			MaxHeaderBytes: cfg.MaxHeaderBytes}
+			MaxHeaderBytes: cfg.MaxHeaderBytes, BaseContext: func(net.Listener) context.Context { return base }}
 		serveOn = func(ln net.Listener) error {
 			if cfg.TLSCertFile != "" {
 				return hs.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
 			}
 			return hs.Serve(ln)
 		}
-		shutdown = hs.Shutdown
+		shutdown = func(ctx context.Context) error {
+			if hs.Shutdown(ctx) == nil {
+				return nil
+			}
+			// Grace over: the calls still running are cancelled and answer at
+			// once; a second Shutdown waits (briefly) for those answers.
+			cancelCalls()
+			wait, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			return hs.Shutdown(wait)
+		}
 		mode = " (net/http)"
 	}
 	lns, err := srv.Listen()
