@@ -85,18 +85,23 @@ func TestServeShutdownAnswersEveryCall(t *testing.T) {
 	answers := make(chan string, clients)
 	for range clients {
 		go func() {
-			resp, err := (&http.Client{Timeout: 20 * time.Second}).Post(url, "application/json",
-				strings.NewReader(`{"jsonrpc":"2.0","method":"sleep","params":{"ms":60000},"id":1}`))
-			if err != nil {
-				answers <- err.Error()
-				return
+			for { // a 503 (a probing ping held the last slot) says retry
+				resp, err := (&http.Client{Timeout: 20 * time.Second}).Post(url, "application/json",
+					strings.NewReader(`{"jsonrpc":"2.0","method":"sleep","params":{"ms":60000},"id":1}`))
+				if err != nil {
+					answers <- err.Error()
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusServiceUnavailable {
+					answers <- string(b)
+					return
+				}
 			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			answers <- string(b)
 		}()
 	}
-	// Every slot is taken once the server answers a ping 503.
+	// Every slot is taken by a sleep once the server answers a ping 503.
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if status, _ := post(t, url, `{"jsonrpc":"2.0","method":"ping","id":1}`); status == http.StatusServiceUnavailable {
 			break
