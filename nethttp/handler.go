@@ -146,9 +146,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // refuse answers status with its one-line text; headers set before (CORS,
-// Allow) stay.
+// Allow) stay. Unlike http.Error it declares the length, so that a client
+// reads the whole refusal at once even while the handler goes on draining
+// the request body (see refuseBody).
 func refuse(w http.ResponseWriter, status int) {
-	http.Error(w, httpsem.RefusalText(status), status)
+	text := httpsem.RefusalText(status) + "\n"
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Length", strconv.Itoa(len(text)))
+	w.WriteHeader(status)
+	io.WriteString(w, text)
 }
 
 // refuseBody answers 413 to a body over the limit, then reads and
