@@ -80,8 +80,8 @@ func (b *Batch) Send(ctx context.Context) error {
 	req.B = append(req.B, ']')
 	resp := bytebufferpool.Get()
 	defer bytebufferpool.Put(resp)
-	if err := b.c.transport.RoundTrip(ctx, req.B, resp); err != nil {
-		return fmt.Errorf("client: transport: %w", err)
+	if err := b.c.roundTrip(ctx, req.B, resp); err != nil {
+		return err
 	}
 	if calls == 0 {
 		return nil // notifications only: nothing is owed, whatever came back

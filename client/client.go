@@ -16,22 +16,24 @@ import (
 
 // Transport carries one JSON-RPC request body to a server and its answer
 // back. RoundTrip sends req (a request or a batch, valid until it returns)
-// and appends the answer body to resp; an answer with no body (HTTP 204,
-// or 200 with an empty body) appends nothing. It returns an error only
-// when the exchange itself failed; JSON-RPC errors travel in the body.
+// and appends the answer body to dst, returning the extended dst; an
+// answer with no body (HTTP 204, or 200 with an empty body) appends
+// nothing. It returns an error only when the exchange itself failed
+// (an *HTTPError for an HTTP status other than 200 and 204); JSON-RPC
+// errors travel in the body.
 //
 // A new transport is a type with this one method; TransportFunc adapts a
 // function. Implementations must be safe for concurrent use.
 type Transport interface {
-	RoundTrip(ctx context.Context, req []byte, resp *bytebufferpool.ByteBuffer) error
+	RoundTrip(ctx context.Context, dst, req []byte) ([]byte, error)
 }
 
 // TransportFunc adapts a function to a Transport.
-type TransportFunc func(ctx context.Context, req []byte, resp *bytebufferpool.ByteBuffer) error
+type TransportFunc func(ctx context.Context, dst, req []byte) ([]byte, error)
 
 // RoundTrip calls f.
-func (f TransportFunc) RoundTrip(ctx context.Context, req []byte, resp *bytebufferpool.ByteBuffer) error {
-	return f(ctx, req, resp)
+func (f TransportFunc) RoundTrip(ctx context.Context, dst, req []byte) ([]byte, error) {
+	return f(ctx, dst, req)
 }
 
 // Client calls JSON-RPC 2.0 methods through a Transport. It is safe for
@@ -42,8 +44,31 @@ type Client struct {
 	ids       atomic.Uint64
 }
 
-// New returns a Client sending through t.
+// New returns a Client sending through t; Dial makes the transport from a
+// URL.
 func New(t Transport) *Client { return &Client{transport: t} }
+
+// Close releases what the transport holds: its idle connections. Calls
+// made after Close open new ones.
+func (c *Client) Close() error {
+	switch t := c.transport.(type) {
+	case interface{ Close() error }:
+		return t.Close()
+	case interface{ CloseIdleConnections() }:
+		t.CloseIdleConnections()
+	}
+	return nil
+}
+
+// roundTrip sends req through the transport, appending the answer to resp.
+func (c *Client) roundTrip(ctx context.Context, req []byte, resp *bytebufferpool.ByteBuffer) error {
+	b, err := c.transport.RoundTrip(ctx, resp.B, req)
+	resp.B = b
+	if err != nil {
+		return fmt.Errorf("client: transport: %w", err)
+	}
+	return nil
+}
 
 // Errors of the client itself; transport errors are wrapped as
 // "client: transport: …".
@@ -97,8 +122,8 @@ func (c *Client) call(ctx context.Context, method string, params []byte, result 
 	req.B = appendRequest(req.B, method, params, id, true)
 	resp := bytebufferpool.Get()
 	defer bytebufferpool.Put(resp)
-	if err := c.transport.RoundTrip(ctx, req.B, resp); err != nil {
-		return dst, fmt.Errorf("client: transport: %w", err)
+	if err := c.roundTrip(ctx, req.B, resp); err != nil {
+		return dst, err
 	}
 	if len(resp.B) == 0 {
 		return dst, ErrNoAnswer
@@ -145,15 +170,15 @@ func (c *Client) Notify(ctx context.Context, method string, params any) error {
 	req.B = appendRequest(req.B, method, raw, 0, false)
 	resp := bytebufferpool.Get()
 	defer bytebufferpool.Put(resp)
-	if err := c.transport.RoundTrip(ctx, req.B, resp); err != nil {
-		return fmt.Errorf("client: transport: %w", err)
-	}
-	return nil
+	return c.roundTrip(ctx, req.B, resp)
 }
 
 // Pending is a call in flight, started by Go.
 type Pending struct {
 	Method string
+	// Result is the result argument given to Go (a pointer, or nil), into
+	// which the result is decoded; read what it points to after Done is
+	// closed, never before: the call writes it from its own goroutine.
 	Result any
 	// Err is the call's error; read it after Done is closed.
 	Err error
@@ -178,6 +203,18 @@ func (c *Client) Go(ctx context.Context, method string, params, result any) *Pen
 		close(done)
 	}()
 	return p
+}
+
+// CallFor calls method with params, as Client.Call does, and returns the
+// result decoded into an R, so that no type assertion is needed:
+//
+//	sum, err := client.CallFor[float64](ctx, c, "add", []int{1, 2})
+//
+// It costs what Call costs with a pointer to an R, which escapes.
+func CallFor[R any](ctx context.Context, c *Client, method string, params any) (R, error) {
+	var r R
+	err := c.Call(ctx, method, params, &r)
+	return r, err
 }
 
 // decodeError turns a raw error object into a *codec.Error.

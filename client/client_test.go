@@ -18,7 +18,6 @@ import (
 	"github.com/jetrpc/jetrpc/codec"
 	"github.com/jetrpc/jetrpc/fastserver"
 	"github.com/jetrpc/jetrpc/internal/testserver"
-	"github.com/valyala/bytebufferpool"
 )
 
 // demoServer serves the demo methods with fastserver on an in-memory
@@ -28,12 +27,11 @@ func demoServer(t testing.TB) map[string]client.Transport {
 	e := testserver.Demo(t)
 	mem, tcp := testserver.InMemory(t, e), testserver.Loopback(t, e)
 	url := "http://" + tcp + fastserver.DefaultPath
-	inmem, err := client.NewFastHTTP("http://inmemory"+fastserver.DefaultPath, client.FastHTTPConfig{})
+	inmem, err := client.NewFastHTTP("http://inmemory"+fastserver.DefaultPath, client.WithDial(func(string) (net.Conn, error) { return mem() }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	inmem.SetDial(func(string) (net.Conn, error) { return mem() })
-	loop, err := client.NewFastHTTP(url, client.FastHTTPConfig{Timeout: 5 * time.Second})
+	loop, err := client.NewFastHTTP(url, client.WithTimeout(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +42,7 @@ func demoServer(t testing.TB) map[string]client.Transport {
 	return map[string]client.Transport{
 		"fasthttp/inmemory": inmem,
 		"fasthttp/loopback": loop,
-		"nethttp/loopback":  client.NewHTTP(url, hc, nil),
+		"nethttp/loopback":  mustHTTP(t, url, client.WithHTTPClient(hc)),
 	}
 }
 
@@ -273,11 +271,11 @@ func quirkyServer(t *testing.T) string {
 
 func TestQuirkyServer(t *testing.T) {
 	url := quirkyServer(t)
-	fast, err := client.NewFastHTTP(url, client.FastHTTPConfig{Timeout: 5 * time.Second})
+	fast, err := client.NewFastHTTP(url, client.WithTimeout(5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, tr := range map[string]client.Transport{"fasthttp": fast, "nethttp": client.NewHTTP(url, nil, nil)} {
+	for name, tr := range map[string]client.Transport{"fasthttp": fast, "nethttp": mustHTTP(t, url)} {
 		t.Run(name, func(t *testing.T) {
 			c := client.New(tr)
 			ctx := context.Background()
@@ -322,8 +320,8 @@ func TestTransportErrors(t *testing.T) {
 	}
 	url := "http://" + ln.Addr().String() + "/json-rpc"
 	ln.Close() // nothing listens there any more
-	fast, _ := client.NewFastHTTP(url, client.FastHTTPConfig{Timeout: time.Second})
-	for name, tr := range map[string]client.Transport{"fasthttp": fast, "nethttp": client.NewHTTP(url, nil, nil)} {
+	fast, _ := client.NewFastHTTP(url, client.WithTimeout(time.Second))
+	for name, tr := range map[string]client.Transport{"fasthttp": fast, "nethttp": mustHTTP(t, url)} {
 		err := client.New(tr).Call(context.Background(), "ping", nil, nil)
 		if err == nil || !strings.HasPrefix(err.Error(), "client: transport: ") {
 			t.Errorf("%s: connection refused gave %v", name, err)
@@ -337,33 +335,40 @@ func TestTransportErrors(t *testing.T) {
 		io.WriteString(w, `{"jsonrpc":"2.0","result":"ok","id":1}`)
 	}))
 	defer status.Close()
-	fast, _ = client.NewFastHTTP(status.URL, client.FastHTTPConfig{})
+	fast, _ = client.NewFastHTTP(status.URL)
 	err = client.New(fast).Call(context.Background(), "ping", nil, nil)
 	var httpErr *client.HTTPError
 	if !errors.As(err, &httpErr) || httpErr.StatusCode != 401 || !strings.Contains(httpErr.Body, "who are you") {
 		t.Errorf("401: %v", err)
 	}
-	authed, _ := client.NewFastHTTP(status.URL, client.FastHTTPConfig{Header: map[string]string{"Authorization": "Bearer s3cret"}})
+	authed, _ := client.NewFastHTTP(status.URL, client.WithHeader("Authorization", "Bearer s3cret"))
 	var ok string
 	if err := client.New(authed).Call(context.Background(), "ping", nil, &ok); err != nil || ok != "ok" {
 		t.Errorf("header per client (fasthttp): %q %v", ok, err)
 	}
-	nh := client.NewHTTP(status.URL, nil, http.Header{"Authorization": {"Bearer s3cret"}})
+	nh := mustHTTP(t, status.URL, client.WithHeader("Authorization", "Bearer s3cret"))
 	if err := client.New(nh).Call(context.Background(), "ping", nil, &ok); err != nil || ok != "ok" {
 		t.Errorf("header per client (net/http): %q %v", ok, err)
 	}
-	if _, err := client.NewFastHTTP("ftp://x", client.FastHTTPConfig{}); err == nil {
-		t.Error("ftp URL accepted")
+	for _, bad := range []string{"ftp://x", "127.0.0.1:8080/json-rpc", "://"} {
+		if _, err := client.NewFastHTTP(bad); err == nil {
+			t.Errorf("NewFastHTTP(%q) accepted", bad)
+		}
+		if _, err := client.NewHTTP(bad); err == nil {
+			t.Errorf("NewHTTP(%q) accepted", bad)
+		}
+		if _, err := client.Dial(bad); err == nil {
+			t.Errorf("Dial(%q) accepted", bad)
+		}
 	}
 }
 
 func TestTransportFunc(t *testing.T) {
 	// A transport in a few lines: answer every call with its own id.
-	tr := client.TransportFunc(func(_ context.Context, req []byte, resp *bytebufferpool.ByteBuffer) error {
+	tr := client.TransportFunc(func(_ context.Context, dst, req []byte) ([]byte, error) {
 		var r struct{ ID json.RawMessage }
 		json.Unmarshal(req, &r)
-		resp.B = append(resp.B, `{"jsonrpc":"2.0","result":`+string(r.ID)+`,"id":`+string(r.ID)+`}`...)
-		return nil
+		return append(dst, `{"jsonrpc":"2.0","result":`+string(r.ID)+`,"id":`+string(r.ID)+`}`...), nil
 	})
 	c := client.New(tr)
 	var first, second int
@@ -399,10 +404,9 @@ func TestCallerParamsUntouched(t *testing.T) {
 // is an invalid answer, not a result.
 func TestInvalidUTF8(t *testing.T) {
 	sent := 0
-	c := client.New(client.TransportFunc(func(_ context.Context, _ []byte, resp *bytebufferpool.ByteBuffer) error {
+	c := client.New(client.TransportFunc(func(_ context.Context, dst, _ []byte) ([]byte, error) {
 		sent++
-		resp.B = append(resp.B, "{\"jsonrpc\":\"2.0\",\"result\":\"\xff\",\"id\":1}"...)
-		return nil
+		return append(dst, "{\"jsonrpc\":\"2.0\",\"result\":\"\xff\",\"id\":1}"...), nil
 	}))
 	ctx := context.Background()
 	if err := c.Call(ctx, "echo", json.RawMessage("[\"\xfe\"]"), nil); !errors.Is(err, client.ErrInvalidParams) || sent != 0 {
@@ -412,4 +416,14 @@ func TestInvalidUTF8(t *testing.T) {
 	if err := c.Call(ctx, "echo", nil, &raw); !errors.Is(err, client.ErrInvalidAnswer) || raw != nil {
 		t.Errorf("an answer with invalid UTF-8: %v, result %q", err, raw)
 	}
+}
+
+// mustHTTP returns a net/http transport for url.
+func mustHTTP(t testing.TB, url string, opts ...client.Option) *client.HTTP {
+	t.Helper()
+	tr, err := client.NewHTTP(url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
 }

@@ -2,15 +2,15 @@
 // CallRaw), asynchronously (Go, with a Done channel), as notifications
 // (Notify) and in batches (NewBatch), over a pluggable Transport.
 //
-//	t, _ := client.NewFastHTTP("http://127.0.0.1:8080/json-rpc", client.FastHTTPConfig{})
-//	c := client.New(t)
-//	var sum float64
-//	err := c.Call(ctx, "add", []int{1, 2}, &sum)
+//	c, err := client.Dial("http://127.0.0.1:8080/json-rpc", client.WithTimeout(5*time.Second))
+//	sum, err := client.CallFor[float64](ctx, c, "add", []int{1, 2})
 //	var rpcErr *codec.Error
 //	if errors.As(err, &rpcErr) { … the server answered with an error … }
 //
-// A Transport is one method, RoundTrip(ctx, request, answer buffer), so a
-// new way to reach a server takes a few lines; TransportFunc adapts a
+// Dial picks the transport from the URL; options set headers, timeouts,
+// TLS, a unix socket, and a trace of every request and answer (WithTrace).
+// A Transport is one method, RoundTrip(ctx, dst, request) (answer, error),
+// so a new way to reach a server takes a few lines; TransportFunc adapts a
 // function. FastHTTP (pooled keep-alive connections, TLS, unix sockets)
 // and HTTP (net/http, for proxies and RoundTripper middleware) ship here.
 //

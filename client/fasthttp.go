@@ -2,37 +2,18 @@ package client
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"net"
 	"net/url"
 	"time"
 
-	"github.com/valyala/bytebufferpool"
 	"github.com/valyala/fasthttp"
 )
 
-// DefaultTimeout bounds one round trip when neither the transport's config
-// nor the call's context sets a shorter one, so that a dead server cannot
-// hang a caller forever.
+// DefaultTimeout bounds one round trip when neither WithTimeout nor the
+// call's context sets a shorter one, so that a dead server cannot hang a
+// caller forever.
 const DefaultTimeout = 30 * time.Second
-
-// FastHTTPConfig configures a FastHTTP transport. The zero value is usable.
-type FastHTTPConfig struct {
-	// Timeout bounds one round trip; DefaultTimeout when 0. A context
-	// deadline that comes sooner wins.
-	Timeout time.Duration
-	// TLSConfig is used for https URLs; nil means the defaults.
-	TLSConfig *tls.Config
-	// UnixSocket, when set, is the path of a unix socket to connect to
-	// instead of the URL's host (the URL's path is still sent).
-	UnixSocket string
-	// Header holds headers sent with every request, such as
-	// Authorization.
-	Header map[string]string
-	// MaxConns bounds the pooled connections; fasthttp's default when 0.
-	MaxConns int
-}
 
 // FastHTTP is a Transport over fasthttp, with pooled keep-alive
 // connections (fasthttp.HostClient). It is safe for concurrent use.
@@ -46,17 +27,21 @@ type FastHTTP struct {
 	uri     string
 	timeout time.Duration
 	header  [][2]string
+	trace   *tracer
 }
 
-// NewFastHTTP returns a transport posting to rawURL (http or https).
-func NewFastHTTP(rawURL string, cfg FastHTTPConfig) (*FastHTTP, error) {
-	u, err := url.Parse(rawURL)
+// NewFastHTTP returns a transport posting to rawURL (http or https), with
+// the options WithHeader, WithTimeout, WithTLSConfig, WithUnixSocket,
+// WithMaxConns, WithDial and WithTrace.
+func NewFastHTTP(rawURL string, opts ...Option) (*FastHTTP, error) {
+	u, err := parseHTTPURL(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("client: %w", err)
+		return nil, err
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("client: URL %q: scheme must be http or https", rawURL)
-	}
+	return newFastHTTP(u, newSettings(opts)), nil
+}
+
+func newFastHTTP(u *url.URL, s *settings) *FastHTTP {
 	addr := u.Host
 	if u.Port() == "" {
 		addr = net.JoinHostPort(u.Hostname(), map[string]string{"http": "80", "https": "443"}[u.Scheme])
@@ -65,38 +50,35 @@ func NewFastHTTP(rawURL string, cfg FastHTTPConfig) (*FastHTTP, error) {
 		hc: &fasthttp.HostClient{
 			Addr:      addr,
 			IsTLS:     u.Scheme == "https",
-			TLSConfig: cfg.TLSConfig,
-			MaxConns:  cfg.MaxConns,
+			TLSConfig: s.tlsConfig,
+			MaxConns:  s.maxConns,
 			Name:      "jetrpc",
 		},
 		uri:     u.String(),
-		timeout: cfg.Timeout,
+		timeout: s.timeout,
+		header:  s.header,
+		trace:   s.trace,
 	}
-	if t.timeout <= 0 {
-		t.timeout = DefaultTimeout
-	}
-	if cfg.UnixSocket != "" {
-		path := cfg.UnixSocket
+	if s.unixSocket != "" {
+		path := s.unixSocket
 		t.hc.Dial = func(string) (net.Conn, error) { return net.Dial("unix", path) }
 	}
-	for k, v := range cfg.Header {
-		t.header = append(t.header, [2]string{k, v})
+	if s.dial != nil {
+		t.hc.Dial = s.dial
 	}
-	return t, nil
+	return t
 }
-
-// SetDial replaces how connections are made, e.g. to reach an in-memory
-// listener in tests.
-func (t *FastHTTP) SetDial(dial func(addr string) (net.Conn, error)) { t.hc.Dial = dial }
 
 var strApplicationJSON = []byte("application/json")
 
-// RoundTrip posts req and appends a 200 answer's body to resp; 204 appends
-// nothing; any other status is an *HTTPError.
-func (t *FastHTTP) RoundTrip(ctx context.Context, req []byte, resp *bytebufferpool.ByteBuffer) error {
+// RoundTrip posts req and appends a 200 answer's body to dst, returning
+// the extended dst; 204 appends nothing; any other status is an
+// *HTTPError.
+func (t *FastHTTP) RoundTrip(ctx context.Context, dst, req []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
-		return err
+		return dst, err
 	}
+	t.trace.request(req)
 	deadline := time.Now().Add(t.timeout)
 	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
 		deadline = d
@@ -111,7 +93,7 @@ func (t *FastHTTP) RoundTrip(ctx context.Context, req []byte, resp *bytebufferpo
 	if ctx.Done() == nil {
 		r.SetBodyRaw(req) // no copy: req outlives the call
 		err := t.hc.DoDeadline(r, w, deadline)
-		return finish(r, w, resp, err)
+		return t.finish(r, w, dst, err)
 	}
 	// The request may outlive this call if ctx is cancelled: it gets its
 	// own copy of the body, and the goroutine releases what it holds.
@@ -120,27 +102,34 @@ func (t *FastHTTP) RoundTrip(ctx context.Context, req []byte, resp *bytebufferpo
 	go func() { done <- t.hc.DoDeadline(r, w, deadline) }()
 	select {
 	case err := <-done:
-		return finish(r, w, resp, err)
+		return t.finish(r, w, dst, err)
 	case <-ctx.Done():
 		go func() {
 			<-done
 			fasthttp.ReleaseRequest(r)
 			fasthttp.ReleaseResponse(w)
 		}()
-		return ctx.Err()
+		t.trace.answer(0, nil, ctx.Err())
+		return dst, ctx.Err()
 	}
 }
 
-func finish(r *fasthttp.Request, w *fasthttp.Response, resp *bytebufferpool.ByteBuffer, err error) error {
+// CloseIdleConnections closes the pooled connections that are idle.
+func (t *FastHTTP) CloseIdleConnections() { t.hc.CloseIdleConnections() }
+
+func (t *FastHTTP) finish(r *fasthttp.Request, w *fasthttp.Response, dst []byte, err error) ([]byte, error) {
+	status := w.StatusCode()
 	if err == nil {
-		err = appendAnswer(resp, w.StatusCode(), w.Body())
+		dst, err = appendAnswer(dst, status, w.Body())
 	}
+	t.trace.answer(status, w.Body(), err)
 	fasthttp.ReleaseRequest(r)
 	fasthttp.ReleaseResponse(w)
-	return err
+	return dst, err
 }
 
-// HTTPError is an answer with an HTTP status other than 200 and 204.
+// HTTPError is an answer with an HTTP status other than 200 and 204: the
+// status of a failed round trip, reachable with errors.As.
 type HTTPError struct {
 	StatusCode int
 	// Body is the start of the answer's body, at most 512 bytes.
@@ -151,15 +140,14 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("HTTP status %d: %s", e.StatusCode, e.Body)
 }
 
-// appendAnswer appends the body of a 200 answer, nothing for a 204, and
-// returns an *HTTPError otherwise.
-func appendAnswer(resp *bytebufferpool.ByteBuffer, status int, body []byte) error {
+// appendAnswer appends the body of a 200 answer to dst, nothing for a 204,
+// and returns an *HTTPError otherwise.
+func appendAnswer(dst []byte, status int, body []byte) ([]byte, error) {
 	switch status {
 	case fasthttp.StatusOK:
-		resp.B = append(resp.B, body...)
-		return nil
+		return append(dst, body...), nil
 	case fasthttp.StatusNoContent:
-		return nil
+		return dst, nil
 	}
-	return &HTTPError{StatusCode: status, Body: string(body[:min(len(body), 512)])}
+	return dst, &HTTPError{StatusCode: status, Body: string(body[:min(len(body), 512)])}
 }

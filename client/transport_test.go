@@ -25,7 +25,7 @@ func TestFastHTTPOverTLS(t *testing.T) {
 	defer srv.Close()
 	roots := x509.NewCertPool()
 	roots.AddCert(srv.Certificate())
-	tr, err := client.NewFastHTTP(srv.URL, client.FastHTTPConfig{TLSConfig: &tls.Config{RootCAs: roots}})
+	tr, err := client.NewFastHTTP(srv.URL, client.WithTLSConfig(&tls.Config{RootCAs: roots}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +33,7 @@ func TestFastHTTPOverTLS(t *testing.T) {
 	if err := client.New(tr).Call(context.Background(), "x", nil, &got); err != nil || got != "secure" {
 		t.Errorf("over TLS: %q %v", got, err)
 	}
-	untrusted, _ := client.NewFastHTTP(srv.URL, client.FastHTTPConfig{})
+	untrusted, _ := client.NewFastHTTP(srv.URL)
 	if err := client.New(untrusted).Call(context.Background(), "x", nil, nil); err == nil {
 		t.Error("a certificate from an unknown authority was accepted")
 	}
@@ -56,12 +56,26 @@ func TestFastHTTPOverUnixSocket(t *testing.T) {
 		defer cancel()
 		srv.Shutdown(ctx)
 	}()
-	tr, err := client.NewFastHTTP("http://unix"+fastserver.DefaultPath, client.FastHTTPConfig{UnixSocket: sock})
+	tr, err := client.NewFastHTTP("http://unix"+fastserver.DefaultPath, client.WithUnixSocket(sock))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pong string
-	if err := client.New(tr).Call(context.Background(), "ping", nil, &pong); err != nil || pong != "pong" {
-		t.Errorf("over a unix socket: %q %v", pong, err)
+	nh, err := client.NewHTTP("http://unix"+fastserver.DefaultPath, client.WithUnixSocket(sock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tr := range map[string]client.Transport{"fasthttp": tr, "nethttp": nh} {
+		var pong string
+		if err := client.New(tr).Call(context.Background(), "ping", nil, &pong); err != nil || pong != "pong" {
+			t.Errorf("%s over a unix socket: %q %v", name, pong, err)
+		}
+	}
+	c, err := client.Dial("http://localhost"+fastserver.DefaultPath, client.WithUnixSocket(sock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if pong, err := client.CallFor[string](context.Background(), c, "ping", nil); err != nil || pong != "pong" {
+		t.Errorf("Dial with WithUnixSocket: %q %v", pong, err)
 	}
 }

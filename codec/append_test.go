@@ -52,8 +52,19 @@ func TestAppendResponses(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	if got := ErrMethodNotFound.Error(); got != "codec: jsonrpc error -32601: Method not found" {
-		t.Errorf("Error() = %q", got)
+	long := strings.Repeat("é", 200) // 400 bytes, cut at 256 on a rune boundary
+	for _, tt := range []struct {
+		err  *Error
+		want string
+	}{
+		{ErrMethodNotFound, "jsonrpc error -32601: Method not found"},
+		{ErrInvalidParams.WithData(`param "A": cannot use string as float64`), `jsonrpc error -32602: Invalid params: param "A": cannot use string as float64`},
+		{ErrInternal.WithRawData([]byte(`{"retry":true}`)), `jsonrpc error -32603: Internal error: {"retry":true}`},
+		{&Error{Code: 7, Message: "no", Data: []byte(`"` + long + `"`)}, "jsonrpc error 7: no: " + long[:256] + "…"},
+	} {
+		if got := tt.err.Error(); got != tt.want {
+			t.Errorf("Error() = %q, want %q", got, tt.want)
+		}
 	}
 	wrapped := fmt.Errorf("lookup: %w", NewError(CodeMethodNotFound, ""))
 	if !errors.Is(wrapped, ErrMethodNotFound) {

@@ -3,6 +3,7 @@ package codec
 import (
 	"encoding/json"
 	"strconv"
+	"unicode/utf8"
 )
 
 // Code is a JSON-RPC 2.0 error code. The specification reserves -32768 to
@@ -103,9 +104,33 @@ func (e *Error) WithRawData(raw []byte) *Error {
 	return &c
 }
 
-// Error implements the error interface: "codec: jsonrpc error CODE: MESSAGE".
+// maxErrorDataText bounds the part of an error's data that Error shows.
+const maxErrorDataText = 256
+
+// Error implements the error interface: "jsonrpc error CODE: MESSAGE",
+// followed by ": DATA" when the error has data (a string's contents, any
+// other JSON as it is), cut at 256 bytes. It reads the same whichever side
+// made the error: the server's answer, as the client received it.
 func (e *Error) Error() string {
-	return "codec: jsonrpc error " + strconv.Itoa(int(e.Code)) + ": " + e.Message
+	b := make([]byte, 0, 64+len(e.Message))
+	b = append(b, "jsonrpc error "...)
+	b = strconv.AppendInt(b, int64(e.Code), 10)
+	b = append(append(b, ": "...), e.Message...)
+	if len(e.Data) == 0 {
+		return string(b)
+	}
+	data := []byte(e.Data)
+	if len(data) >= 2 && data[0] == '"' && Valid(data) {
+		data = AppendUnescaped(nil, data[1:len(data)-1])
+	}
+	if len(data) > maxErrorDataText {
+		cut := maxErrorDataText
+		for cut > 0 && !utf8.RuneStart(data[cut]) {
+			cut--
+		}
+		data = append(data[:cut:cut], "…"...)
+	}
+	return string(append(append(b, ": "...), data...))
 }
 
 // Is reports whether target is an *Error with the same code, so that

@@ -110,6 +110,15 @@ func TestSyntaxErrorOffsets(t *testing.T) {
 			t.Errorf("Parse(%.40q): offset %d %q, want %d %q", tt.in, se.Offset, se.Error(), tt.offset, tt.msg)
 		}
 		ReleaseBatch(b)
+		if tt.offset == 10000 {
+			continue // Check allows codec.MaxDepth; the parser's bound is its Limits'
+		}
+		if err := Check([]byte(tt.in)); err == nil || err.Error() != tt.msg {
+			t.Errorf("Check(%.40q) = %v, want %q", tt.in, err, tt.msg)
+		}
+	}
+	if err := Check([]byte(` {"a":[1,"x",null]} `)); err != nil {
+		t.Errorf("Check of valid JSON: %v", err)
 	}
 }
 

@@ -4,6 +4,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -70,4 +71,44 @@ func TestMiddlewareAllocations(t *testing.T) {
 			t.Errorf("%s through no-op middleware: %v allocs, want 0", in, allocs)
 		}
 	}
+}
+
+// TestShapeAllocations: every handler shape that can be allocation-free
+// is: no params, no result, neither, and scalar params.
+func TestShapeAllocations(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	e := engine.New()
+	var sink float64
+	must(t, engine.RegisterNoParams(e, "hello", func(context.Context) (string, error) { return "Hello", nil }))
+	must(t, engine.RegisterNoResult(e, "store", func(_ context.Context, f float64) error { sink = f; return nil }, engine.ParamNames("f")))
+	must(t, engine.RegisterNoParamsNoResult(e, "tick", func(context.Context) error { sink++; return nil }))
+	must(t, engine.Register(e, "double", func(_ context.Context, n int) (int, error) { return 2 * n, nil }))
+	must(t, engine.Register(e, "not", func(_ context.Context, b bool) (bool, error) { return !b, nil }))
+	must(t, engine.Register(e, "raw", func(_ context.Context, v json.RawMessage) (json.RawMessage, error) { return v, nil }))
+	out := bytebufferpool.Get()
+	defer bytebufferpool.Put(out)
+	for _, tc := range []struct{ in, want string }{
+		{`{"jsonrpc":"2.0","method":"hello","id":1}`, `{"jsonrpc":"2.0","result":"Hello","id":1}`},
+		{`{"jsonrpc":"2.0","method":"store","params":[1.5],"id":1}`, `{"jsonrpc":"2.0","result":null,"id":1}`},
+		{`{"jsonrpc":"2.0","method":"store","params":{"f":2},"id":1}`, `{"jsonrpc":"2.0","result":null,"id":1}`},
+		{`{"jsonrpc":"2.0","method":"tick","id":1}`, `{"jsonrpc":"2.0","result":null,"id":1}`},
+		{`{"jsonrpc":"2.0","method":"double","params":[21],"id":1}`, `{"jsonrpc":"2.0","result":42,"id":1}`},
+		{`{"jsonrpc":"2.0","method":"not","params":[true],"id":1}`, `{"jsonrpc":"2.0","result":false,"id":1}`},
+		{`{"jsonrpc":"2.0","method":"raw","params":[{"a":1}],"id":1}`, `{"jsonrpc":"2.0","result":{"a":1},"id":1}`},
+	} {
+		in := []byte(tc.in)
+		allocs := testing.AllocsPerRun(100, func() {
+			out.Reset()
+			e.Handle(context.Background(), in, out)
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocs per Handle, want 0", tc.in, allocs)
+		}
+		if string(out.B) != tc.want {
+			t.Errorf("%s: answered %s, want %s", tc.in, out.B, tc.want)
+		}
+	}
+	_ = sink
 }

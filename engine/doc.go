@@ -5,14 +5,22 @@
 //	engine.Register(e, "add", func(ctx context.Context, p struct{ A, B int }) (int, error) {
 //		return p.A + p.B, nil
 //	})
+//	engine.RegisterNoParams(e, "hello", func(context.Context) (string, error) { return "Hello", nil })
 //	e.RegisterRaw("ping", func(c *engine.Call) error { return c.ResultString("pong") })
 //	out = e.Append(ctx, out[:0], body)
 //
 // # Handlers
 //
-// A typed handler (Register) takes its params as a Go value P and returns a
-// Go value R; the adaptation to the raw form is built once, at
-// registration, with reflection, and a call uses none. A raw handler
+// A typed handler takes its params as a Go value P and returns a Go value
+// R: func(ctx, P) (R, error) with Register, func(ctx) (R, error) with
+// RegisterNoParams, func(ctx, P) error with RegisterNoResult (result
+// null), func(ctx) error with RegisterNoParamsNoResult. P is a struct, a
+// slice, an array, a map, a scalar or a pointer to one of these (see
+// Register). The adaptation to the raw form is built once, at
+// registration, with reflection, and a call uses none; one analysis of P
+// feeds the decoder, the signature, the help and the OpenRPC schema.
+// RegisterStruct registers the methods of a value (jsonrpclib's
+// register_instance), through reflection on each call. A raw handler
 // (RegisterRaw) reads the params bytes and sets its result bytes itself.
 // A handler returns a *codec.Error, or an error wrapping one, to choose its
 // answer; context.Canceled answers ErrCallCancelled (-32000) and

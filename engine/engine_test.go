@@ -160,26 +160,43 @@ func TestRegistrationFailsLoudly(t *testing.T) {
 	if err := engine.Register(e, "add", demo.Add); !errors.Is(err, engine.ErrDuplicateMethod) {
 		t.Errorf("duplicate Register: %v", err)
 	}
-	bad := []error{
-		e.RegisterRaw("", func(*engine.Call) error { return nil }),
-		e.RegisterRaw("nil", nil),
-		engine.Register(e, "int", func(context.Context, int) (int, error) { return 0, nil }),
-		engine.Register(e, "chan", func(context.Context, struct{}) (chan int, error) { return nil, nil }),
-		engine.Register(e, "embedded", func(context.Context, struct{ demo.AddParams }) (int, error) { return 0, nil }),
-		engine.Register(e, "dupfield", func(context.Context, struct {
-			A int `json:"X"`
-			X int
+	type embedsPointer struct{ *demo.AddParams }
+	bad := []struct {
+		err  error
+		says string
+	}{
+		{e.RegisterRaw("", func(*engine.Call) error { return nil }), "empty method name"},
+		{e.RegisterRaw("nil", nil), "nil handler"},
+		{engine.Register(e, "any", func(context.Context, any) (int, error) { return 0, nil }), "params type interface {}: an interface"},
+		{engine.Register(e, "func", func(context.Context, func()) (int, error) { return 0, nil }), "params type func(): a func cannot hold"},
+		{engine.Register(e, "chan", func(context.Context, struct{}) (chan int, error) { return nil, nil }), "result type chan int: a chan cannot"},
+		{engine.Register(e, "embedptr", func(context.Context, embedsPointer) (int, error) { return 0, nil }), "field A is promoted through an embedded pointer"},
+		{engine.Register(e, "dupembedded", func(context.Context, struct {
+			X1
+			X2
 		}) (int, error) {
 			return 0, nil
-		}),
-		engine.Register[struct{}, int](e, "nilfn", nil),
+		}), `fields X1.X and X2.X are both named "X" at the same depth`},
+		{engine.Register(e, "named", demo.Add, engine.ParamNames("x", "y")), "ParamNames names a struct's params"},
+		{engine.Register(e, "twonames", func(context.Context, int) (int, error) { return 0, nil }, engine.ParamNames("x", "y")), "ParamNames gives it 2 names"},
+		{engine.Register(e, "ptrptr", func(context.Context, **int) (int, error) { return 0, nil }), "a pointer to a pointer"},
+		{engine.Register[struct{}, int](e, "nilfn", nil), "nil function"},
+		{engine.RegisterNoParams[int](e, "nilfn", nil), "nil function"},
+		{engine.RegisterNoResult[int](e, "nilfn", nil), "nil function"},
+		{engine.RegisterNoParamsNoResult(e, "nilfn", nil), "nil function"},
 	}
-	for i, err := range bad {
-		if err == nil || !strings.HasPrefix(err.Error(), "engine: ") {
-			t.Errorf("bad registration %d: err = %v, want an engine: error", i, err)
+	for i, tt := range bad {
+		if tt.err == nil || !strings.HasPrefix(tt.err.Error(), "engine: ") || !strings.Contains(tt.err.Error(), tt.says) {
+			t.Errorf("bad registration %d: err = %v, want an engine: error saying %q", i, tt.err, tt.says)
 		}
 	}
 }
+
+// X1 and X2 both have a field X: embedded side by side, neither wins.
+type (
+	X1 struct{ X int }
+	X2 struct{ X int }
+)
 
 type shapes struct {
 	N   int      `json:"n"`

@@ -13,59 +13,93 @@ import (
 )
 
 var (
-	contextType = reflect.TypeFor[context.Context]()
-	errorType   = reflect.TypeFor[error]()
+	contextType  = reflect.TypeFor[context.Context]()
+	errorType    = reflect.TypeFor[error]()
+	noParamsType = reflect.TypeFor[struct{}]()
 )
 
-// RegisterStruct registers the exported methods of v whose signature is
-// func(context.Context, P) (R, error), each under prefix + "." + its name
-// with a lower-case first letter (Calc.Add → "calc.add" with prefix
-// "calc"), like jsonrpclib's register_instance. P and R follow Register's
-// rules. Methods of other shapes are skipped; it fails when none fits, or
-// on the first registration that fails. opts apply to every method.
+// RegisterStruct registers every exported method of v, like jsonrpclib's
+// register_instance: each under prefix + "." + its name with a lower-case
+// first letter (Calc.Add → "calc.add" with prefix "calc"; the name alone
+// when prefix is ""). A method may take the shapes the Register functions
+// take, with P and R under the same rules:
+//
+//	func(context.Context, P) (R, error)   func(context.Context) (R, error)
+//	func(context.Context, P) error        func(context.Context) error
+//
+// It registers nothing and fails, naming each method and why, when an
+// exported method has another shape (such as Add(a, b int) int) or an
+// unsupported P or R; with the SkipUnsupported option it registers the
+// others and skips those. opts apply to every method.
 //
 // Cost: it uses reflection at registration and on every call
 // (reflect.Value.Call, a new P, the result through an interface): a few
-// allocations per call that Register[P, R] does not make. Prefer Register
-// for hot methods.
+// allocations per call that the generic Register functions do not make.
+// Prefer those for hot methods.
 func RegisterStruct(e *Engine, prefix string, v any, opts ...MethodOption) error {
 	rv := reflect.ValueOf(v)
 	if !rv.IsValid() {
 		return errors.New("engine: RegisterStruct of nil")
 	}
 	rt := rv.Type()
-	registered := 0
+	skip := newMethod("", opts).skipUnsupported
+	var methods []*method
+	var errs []error
 	for i := range rt.NumMethod() {
-		m := rt.Method(i)
-		ft := m.Type // with the receiver as In(0)
-		if ft.NumIn() != 3 || ft.In(1) != contextType || ft.NumOut() != 2 || ft.Out(1) != errorType {
+		sm := rt.Method(i)
+		r, size := utf8.DecodeRuneInString(sm.Name)
+		name := string(unicode.ToLower(r)) + sm.Name[size:]
+		if prefix != "" {
+			name = prefix + "." + name
+		}
+		m, err := reflectedMethod(name, rv.Method(i), opts)
+		if err != nil {
+			if !skip {
+				errs = append(errs, fmt.Errorf("%v.%s: %w", rt, sm.Name, err))
+			}
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(m.Name)
-		name := prefix + "." + string(unicode.ToLower(r)) + m.Name[size:]
-		if err := registerReflected(e, name, rv.Method(i), ft.In(2), ft.Out(0), opts); err != nil {
+		methods = append(methods, m)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("engine: RegisterStruct: %w", errors.Join(errs...))
+	}
+	if len(methods) == 0 {
+		return fmt.Errorf("engine: RegisterStruct: %v has no exported method of a supported shape", rt)
+	}
+	for _, m := range methods {
+		if err := e.add(m); err != nil {
 			return err
 		}
-		registered++
-	}
-	if registered == 0 {
-		return fmt.Errorf("engine: RegisterStruct: %v has no exported method of the form func(context.Context, P) (R, error)", rt)
 	}
 	return nil
 }
 
-// registerReflected registers one method value fn taking a pt and
-// returning an rt.
-func registerReflected(e *Engine, name string, fn reflect.Value, pt, rt reflect.Type, opts []MethodOption) error {
-	dec, err := newParamsDecoderOf(pt)
-	if err != nil {
-		return fmt.Errorf("engine: method %q: %w", name, err)
+// reflectedMethod adapts the method value fn, or says why it cannot.
+func reflectedMethod(name string, fn reflect.Value, opts []MethodOption) (*method, error) {
+	ft := fn.Type()
+	in, out := ft.NumIn(), ft.NumOut()
+	if ft.IsVariadic() || in < 1 || in > 2 || ft.In(0) != contextType || out < 1 || out > 2 || ft.Out(out-1) != errorType {
+		return nil, fmt.Errorf("%v is not a supported shape: want func(context.Context[, P]) ([R, ]error)", ft)
 	}
-	signature, names := signatureOf(pt, rt)
-	opts = append([]MethodOption{func(m *method) {
-		m.signature, m.paramNames, m.paramsType, m.resultType = signature, names, pt, rt
-	}}, opts...)
-	return e.RegisterRaw(name, func(c *Call) error {
+	m := newMethod(name, opts)
+	pt, rt := noParamsType, nullType
+	if in == 2 {
+		pt = ft.In(1)
+	}
+	if out == 2 {
+		rt = ft.Out(0)
+		if err := checkResultType(rt); err != nil {
+			return nil, err
+		}
+	}
+	info, err := analyseParams(pt, m.paramNames)
+	if err != nil {
+		return nil, err
+	}
+	dec := newParamsDecoderOf(info)
+	m.setTypes(info, rt)
+	m.handler = func(c *Call) error {
 		pv := reflect.New(pt)
 		if err := dec.decode(c.req.Params, pv.UnsafePointer()); err != nil {
 			return err
@@ -74,15 +108,23 @@ func registerReflected(e *Engine, name string, fn reflect.Value, pt, rt reflect.
 		if ctx == nil {
 			ctx = context.Background()
 		}
-		out := fn.Call([]reflect.Value{reflect.ValueOf(ctx), pv.Elem()})
-		if err, _ := out[1].Interface().(error); err != nil {
+		args := []reflect.Value{reflect.ValueOf(ctx)}
+		if in == 2 {
+			args = append(args, pv.Elem())
+		}
+		res := fn.Call(args)
+		if err, _ := res[len(res)-1].Interface().(error); err != nil {
 			return err
 		}
-		res, err := jsonenc.Append(c.out, out[0].Interface())
+		if out == 1 {
+			return nil // the engine answers null
+		}
+		b, err := jsonenc.Append(c.out, res[0].Interface())
 		if err != nil {
 			return codec.ErrInternal.WithData(err.Error())
 		}
-		c.out = res
+		c.out = b
 		return nil
-	}, opts...)
+	}
+	return m, nil
 }

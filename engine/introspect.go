@@ -4,7 +4,6 @@ import (
 	"context"
 	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/jetrpc/jetrpc/codec"
 )
@@ -40,9 +39,10 @@ func (e *Engine) registerIntrospection() {
 			panic("BUG: " + err.Error())
 		}
 	}
-	must(e.register("rpc.discover", func(c *Call) error { return c.ResultRaw(*e.openrpc.Load()) },
-		[]MethodOption{Describe("Returns the OpenRPC document of this server.")}))
-	must(Register(e, "system.listMethods", func(context.Context, struct{}) ([]string, error) {
+	discover := newMethod("rpc.discover", []MethodOption{Describe("Returns the OpenRPC document of this server.")})
+	discover.handler = func(c *Call) error { return c.ResultRaw(*e.openrpc.Load()) }
+	must(e.insert(discover))
+	must(RegisterNoParams(e, "system.listMethods", func(context.Context) ([]string, error) {
 		names := e.Methods()
 		slices.Sort(names)
 		return names, nil
@@ -52,8 +52,8 @@ func (e *Engine) registerIntrospection() {
 		if m == nil {
 			return "", errNoSuchMethod
 		}
-		return m.description, nil
-	}, Describe("Returns the description of a method."), ParamNames("name")))
+		return m.help(), nil
+	}, Describe("Returns the description of a method, or its synopsis when it has none.")))
 	must(Register(e, "system.methodSignature", func(_ context.Context, p nameParam) (any, error) {
 		m := (*e.methods.Load())[p.Name]
 		if m == nil {
@@ -63,36 +63,28 @@ func (e *Engine) registerIntrospection() {
 			return "undef", nil
 		}
 		return [][]string{m.signature}, nil
-	}, Describe("Returns the signature of a method: [[result type, param types...]]."), ParamNames("name")))
+	}, Describe("Returns the signature of a method: [[result type, param types...]].")))
 }
 
-// signatureOf computes a typed method's signature and param names from P
-// and R, once, at registration.
-func signatureOf(p, r reflect.Type) (signature, names []string) {
-	signature = []string{jsonType(r)}
-	switch p.Kind() {
-	case reflect.Struct:
-		for i := range p.NumField() {
-			f := p.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if !f.IsExported() || name == "-" {
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			signature = append(signature, jsonType(f.Type))
-			names = append(names, name)
-		}
-	default:
-		signature = append(signature, jsonType(p))
+// help is what system.methodHelp says of m: its description, else for a
+// typed method its synopsis, such as "add(a number, b number) number".
+func (m *method) help() string {
+	if m.description != "" || m.signature == nil {
+		return m.description
 	}
-	return signature, names
+	return synopsis(m.name, m.signature, m.names)
 }
 
 // jsonType names the JSON type a Go type encodes to.
 func jsonType(t reflect.Type) string {
-	if t == rawMessageType {
+	switch {
+	case t == rawMessageType:
+		return "any"
+	case t == nullType:
+		return "null"
+	case marshalsAsText(t):
+		return "string" // time.Time, net.IP and the like
+	case customMarshaler(t):
 		return "any"
 	}
 	switch t.Kind() {
@@ -114,4 +106,16 @@ func jsonType(t reflect.Type) string {
 		return jsonType(t.Elem())
 	}
 	return "any"
+}
+
+// marshalsAsText reports whether t (or *t) encodes itself as a JSON string
+// through encoding.TextMarshaler alone.
+func marshalsAsText(t reflect.Type) bool {
+	implements := func(i reflect.Type) bool { return t.Implements(i) || reflect.PointerTo(t).Implements(i) }
+	return implements(textMarshalerType) && !implements(jsonMarshalerType)
+}
+
+// customMarshaler reports whether t (or *t) has its own MarshalJSON.
+func customMarshaler(t reflect.Type) bool {
+	return t.Implements(jsonMarshalerType) || reflect.PointerTo(t).Implements(jsonMarshalerType)
 }

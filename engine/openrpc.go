@@ -46,26 +46,37 @@ func buildOpenRPC(table map[string]*method, title, version string) []byte {
 		}
 		om := openrpcMethod{Name: m.name, Description: m.description, Params: []contentDescriptor{},
 			Result: contentDescriptor{Name: "result", Schema: map[string]any{}}}
-		if m.resultType != nil {
-			om.Result.Schema = schemaOf(m.resultType, map[reflect.Type]bool{})
+		if m.result != nil {
+			om.Result.Schema = schemaOf(m.result, map[reflect.Type]bool{})
 		}
-		switch {
-		case m.paramsType != nil && m.paramsType.Kind() == reflect.Struct:
-			om.ParamStructure = "either" // by name or by position
-			for i, f := range paramFields(m.paramsType) {
-				om.Params = append(om.Params, contentDescriptor{
-					Name: m.paramNameAt(i, f.name), Schema: schemaOf(f.typ, map[reflect.Type]bool{}), Required: f.required})
-			}
-		case m.paramsType != nil:
-			om.ParamStructure = "by-position"
-			if m.paramsType.Kind() == reflect.Map {
-				om.ParamStructure = "by-name"
-			}
-			om.Params = append(om.Params, contentDescriptor{Name: m.paramNameAt(0, "params"), Schema: schemaOf(m.paramsType, map[reflect.Type]bool{})})
-		default:
+		switch p := m.params; {
+		case p == nil: // a raw handler: names only
 			for _, n := range m.paramNames {
 				om.Params = append(om.Params, contentDescriptor{Name: n, Schema: map[string]any{}})
 			}
+		case p.shape == shapeStruct:
+			om.ParamStructure = "either" // by name or by position
+			for i := range p.fields {
+				f := &p.fields[i]
+				om.Params = append(om.Params, contentDescriptor{Name: f.name, Schema: fieldSchema(f, map[reflect.Type]bool{}), Required: f.required})
+			}
+		case p.shape == shapeScalar:
+			om.ParamStructure = "by-position"
+			name := "value"
+			if p.name != "" {
+				om.ParamStructure, name = "either", p.name
+			}
+			om.Params = append(om.Params, contentDescriptor{Name: name, Schema: schemaOf(p.elem, map[reflect.Type]bool{}), Required: !p.pointer})
+		default:
+			om.ParamStructure = "by-position"
+			if p.shape == shapeObject {
+				om.ParamStructure = "by-name"
+			}
+			name := "params"
+			if len(p.names) > 0 {
+				name = p.names[0]
+			}
+			om.Params = append(om.Params, contentDescriptor{Name: name, Schema: schemaOf(p.elem, map[reflect.Type]bool{})})
 		}
 		doc.Methods = append(doc.Methods, om)
 	}
@@ -77,42 +88,26 @@ func buildOpenRPC(table map[string]*method, title, version string) []byte {
 	return b
 }
 
-// paramNameAt is the name of the i-th param: the ParamNames option's,
-// else the field's.
-func (m *method) paramNameAt(i int, fallback string) string {
-	if i < len(m.paramNames) && m.paramNames[i] != "" {
-		return m.paramNames[i]
+// fieldSchema is the schema of one struct member: a string for a quoted
+// one (`json:",string"`), its type's otherwise.
+func fieldSchema(f *field, seen map[reflect.Type]bool) map[string]any {
+	if f.quoted {
+		return map[string]any{"type": "string"}
 	}
-	return fallback
-}
-
-type schemaField struct {
-	name     string
-	typ      reflect.Type
-	required bool
-}
-
-// paramFields lists a params struct's fields as the decoder sees them.
-func paramFields(t reflect.Type) []schemaField {
-	var fields []schemaField
-	for i := range t.NumField() {
-		f := t.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if !f.IsExported() || (name == "-" && opts == "") {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		fields = append(fields, schemaField{name, f.Type, f.Type.Kind() != reflect.Pointer && !hasOption(opts, "omitempty")})
-	}
-	return fields
+	return schemaOf(f.typ, seen)
 }
 
 // schemaOf returns the JSON Schema (draft-07 keywords) of what t encodes
 // to; seen breaks recursion with an empty schema.
 func schemaOf(t reflect.Type, seen map[reflect.Type]bool) map[string]any {
-	if t == rawMessageType || t.Kind() == reflect.Interface {
+	switch {
+	case t == nullType:
+		return map[string]any{"type": "null"}
+	case t == rawMessageType || t.Kind() == reflect.Interface:
+		return map[string]any{}
+	case marshalsAsText(t):
+		return map[string]any{"type": "string"}
+	case customMarshaler(t):
 		return map[string]any{}
 	}
 	switch t.Kind() {
@@ -142,8 +137,13 @@ func schemaOf(t reflect.Type, seen map[reflect.Type]bool) map[string]any {
 		defer delete(seen, t)
 		props := map[string]any{}
 		required := []string{}
-		for _, f := range paramFields(t) {
-			props[f.name] = schemaOf(f.typ, seen)
+		fields, err := structFields(t)
+		if err != nil {
+			return map[string]any{} // go-json decides what such a type holds
+		}
+		for i := range fields {
+			f := &fields[i]
+			props[f.name] = fieldSchema(f, seen)
 			if f.required {
 				required = append(required, f.name)
 			}

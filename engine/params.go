@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding"
 	stdjson "encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"strconv"
@@ -19,29 +18,22 @@ import (
 // fields seen fits in a fixed bitmap on the stack.
 const maxParamFields = 256
 
-// paramsShape says how a P takes its params.
-type paramsShape uint8
-
-const (
-	shapeStruct paramsShape = iota // by name or by position, field by field
-	shapeArray                     // slice or array: by position, whole
-	shapeObject                    // map: by name, whole
-)
-
-// paramsDecoder decodes raw params into a value of one type. It is built
-// once per method; only decodeWhole depends on the type statically.
+// paramsDecoder decodes raw params into a P, as its paramsInfo says. It
+// is built once per method.
 type paramsDecoder struct {
+	info *paramsInfo
 	// decodeWhole decodes a slice, array or map value with go-json.
 	decodeWhole func(params []byte, p unsafe.Pointer) error
-	shape       paramsShape
-	fields      []paramField
+	fields      []paramField // shapeStruct
 	byName      map[string]int
-	// rawOffsets are the offsets of the json.RawMessage fields: their
-	// values are sub-slices of params the codec has validated.
+	scalar      leafDecoder // shapeScalar
+	// rawOffsets are the offsets of the json.RawMessage fields (or 0 for a
+	// json.RawMessage P): their values are sub-slices of params the codec
+	// has validated.
 	rawOffsets []uintptr
 }
 
-// paramField is one exported field of a params struct.
+// paramField is one member of a params struct, with its decoder.
 type paramField struct {
 	name     string
 	offset   uintptr
@@ -53,84 +45,45 @@ type paramField struct {
 type leafDecoder func(v []byte, p unsafe.Pointer) error
 
 var (
-	rawMessageType       = reflect.TypeFor[stdjson.RawMessage]()
-	jsonUnmarshalerType  = reflect.TypeFor[stdjson.Unmarshaler]()
-	textUnmarshalerType  = reflect.TypeFor[encoding.TextUnmarshaler]()
-	errUnsupportedParams = errors.New("params type must be a struct, a slice, an array or a map")
+	rawMessageType      = reflect.TypeFor[stdjson.RawMessage]()
+	jsonUnmarshalerType = reflect.TypeFor[stdjson.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-func newParamsDecoder[P any]() (*paramsDecoder, error) {
-	d, err := newParamsDecoderOf(reflect.TypeFor[P]())
-	if d != nil {
+func newParamsDecoder[P any](info *paramsInfo) *paramsDecoder {
+	d := newParamsDecoderOf(info)
+	if !info.pointer {
 		// UnmarshalOf decodes into the value in place, without allocating for plain types.
 		d.decodeWhole = func(params []byte, p unsafe.Pointer) error { return json.UnmarshalOf(params, (*P)(p)) }
 	}
-	return d, err
+	return d
 }
 
-// newParamsDecoderOf builds the decoder of t with reflection (no generic
-// fast path for slices, arrays and maps: go-json through an interface).
-func newParamsDecoderOf(t reflect.Type) (*paramsDecoder, error) {
-	d := &paramsDecoder{decodeWhole: func(params []byte, p unsafe.Pointer) error {
+// newParamsDecoderOf builds the decoder info describes, with reflection
+// (no generic fast path for slices, arrays and maps: go-json through an
+// interface).
+func newParamsDecoderOf(info *paramsInfo) *paramsDecoder {
+	t := info.elem
+	d := &paramsDecoder{info: info, decodeWhole: func(params []byte, p unsafe.Pointer) error {
 		return json.Unmarshal(params, reflect.NewAt(t, p).Interface())
 	}}
-	switch t.Kind() {
-	case reflect.Slice, reflect.Array:
-		d.shape = shapeArray
-		return d, nil
-	case reflect.Map:
-		d.shape = shapeObject
-		return d, nil
-	case reflect.Struct:
-	default:
-		return nil, fmt.Errorf("%w, not %v", errUnsupportedParams, t)
-	}
-	d.byName = map[string]int{}
-	for i := range t.NumField() {
-		sf := t.Field(i)
-		if sf.Anonymous {
-			return nil, fmt.Errorf("params type %v: embedded field %s is not supported", t, sf.Name)
+	switch info.shape {
+	case shapeScalar:
+		d.scalar = leafFor(t, false)
+		if t == rawMessageType && !info.pointer {
+			d.rawOffsets = []uintptr{0}
 		}
-		if !sf.IsExported() {
-			continue
-		}
-		name, opts, _ := strings.Cut(sf.Tag.Get("json"), ",")
-		if name == "-" && opts == "" {
-			continue
-		}
-		if name == "" {
-			name = sf.Name
-		}
-		if _, dup := d.byName[name]; dup {
-			return nil, fmt.Errorf("params type %v: two fields named %q", t, name)
-		}
-		f := paramField{
-			name:     name,
-			offset:   sf.Offset,
-			required: sf.Type.Kind() != reflect.Pointer && !hasOption(opts, "omitempty"),
-			decode:   leafFor(sf.Type, hasOption(opts, "string")),
-		}
-		d.byName[name] = len(d.fields)
-		d.fields = append(d.fields, f)
-		if sf.Type == rawMessageType {
-			d.rawOffsets = append(d.rawOffsets, sf.Offset)
+	case shapeStruct:
+		d.byName = map[string]int{}
+		for _, f := range info.fields {
+			d.byName[f.name] = len(d.fields)
+			d.fields = append(d.fields, paramField{name: f.name, offset: f.offset, required: f.required, decode: leafFor(f.typ, f.quoted)})
+			if f.typ == rawMessageType && !info.pointer {
+				d.rawOffsets = append(d.rawOffsets, f.offset)
+			}
 		}
 	}
-	if len(d.fields) > maxParamFields {
-		return nil, fmt.Errorf("params type %v has %d fields, more than %d", t, len(d.fields), maxParamFields)
-	}
-	return d, nil
-}
-
-func hasOption(opts, want string) bool {
-	for opts != "" {
-		var o string
-		o, opts, _ = strings.Cut(opts, ",")
-		if o == want {
-			return true
-		}
-	}
-	return false
+	return d
 }
 
 // invalidParams returns a -32602 error whose data is the formatted reason.
@@ -139,9 +92,30 @@ func invalidParams(format string, args ...any) error {
 	return codec.ErrInvalidParams.WithData(fmt.Sprintf(format, args...))
 }
 
-// decode fills *p from params, which the codec has validated.
+// decode fills *p, a P, from params, which the codec has validated.
 func (d *paramsDecoder) decode(params []byte, p unsafe.Pointer) error {
-	switch d.shape {
+	if !d.info.pointer {
+		return d.decodeElem(params, p)
+	}
+	if len(params) == 0 {
+		return nil // absent params leave a pointer P nil
+	}
+	// A new value each call: the handler may keep the pointer it gets.
+	elem := reflect.New(d.info.elem).UnsafePointer()
+	if err := d.decodeElem(params, elem); err != nil {
+		return err
+	}
+	*(*unsafe.Pointer)(p) = elem
+	return nil
+}
+
+// decodeElem fills the value at p, of the decoded type, from params.
+func (d *paramsDecoder) decodeElem(params []byte, p unsafe.Pointer) error {
+	switch d.info.shape {
+	case shapeStruct:
+		return d.decodeStruct(params, p)
+	case shapeScalar:
+		return d.decodeScalar(params, p)
 	case shapeArray:
 		if len(params) > 0 && params[0] != '[' {
 			return invalidParams("params must be an array")
@@ -150,8 +124,6 @@ func (d *paramsDecoder) decode(params []byte, p unsafe.Pointer) error {
 		if len(params) > 0 && params[0] != '{' {
 			return invalidParams("params must be an object")
 		}
-	default:
-		return d.decodeStruct(params, p)
 	}
 	if len(params) == 0 {
 		return nil
@@ -160,6 +132,51 @@ func (d *paramsDecoder) decode(params []byte, p unsafe.Pointer) error {
 		return invalidParams("%v", err)
 	}
 	return nil
+}
+
+// decodeScalar fills a one-value P from [v], or from {"name": v} when the
+// method named its param.
+func (d *paramsDecoder) decodeScalar(params []byte, p unsafe.Pointer) error {
+	name := d.info.name
+	var v []byte
+	if len(params) > 0 && params[0] == '{' {
+		if name == "" {
+			return invalidParams("params must be an array of one value")
+		}
+		for it := codec.Iterate(params); it.Next(); {
+			if key := it.Key(); string(key) == name || d.keyMatches(key, name) {
+				v = it.Value()
+			}
+		}
+	} else if len(params) > 0 {
+		it := codec.Iterate(params)
+		if it.Next() {
+			v = it.Value()
+		}
+		if it.Next() {
+			return invalidParams("too many params: want at most 1, got %d", countElements(params))
+		}
+	}
+	if name == "" {
+		name = "value"
+	}
+	if v == nil {
+		return invalidParams("missing param %q", name)
+	}
+	if err := d.scalar(v, p); err != nil {
+		return invalidParams("param %q: %v", name, err)
+	}
+	return nil
+}
+
+// keyMatches reports whether a raw object key that is not name byte for
+// byte names it still: escaped, or in another case, as encoding/json
+// matches.
+func (d *paramsDecoder) keyMatches(key []byte, name string) bool {
+	if bytes.IndexByte(key, '\\') >= 0 {
+		key = codec.AppendUnescaped(nil, key) // rare: escaped keys cost an allocation
+	}
+	return strings.EqualFold(string(key), name)
 }
 
 func (d *paramsDecoder) decodeStruct(params []byte, base unsafe.Pointer) error {

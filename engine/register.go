@@ -13,7 +13,7 @@ import (
 )
 
 // method is an entry of the method table: a handler adapted once, at
-// registration, to the raw form.
+// registration, to the raw form, and what introspection says of it.
 type method struct {
 	name        string
 	handler     Handler
@@ -21,14 +21,20 @@ type method struct {
 	timeout     time.Duration
 	description string
 	paramNames  []string
-	signature   []string // [result type, param types…]; nil for raw handlers
-	// paramsType and resultType are P and R of a typed method, for the
-	// OpenRPC document; nil for raw handlers.
-	paramsType, resultType reflect.Type
+	// skipUnsupported is RegisterStruct's SkipUnsupported.
+	skipUnsupported bool
+	// params and result are the analysis of P and the type R of a typed
+	// method; nil for raw handlers. signature and names derive from them.
+	params           *paramsInfo
+	result           reflect.Type
+	signature, names []string
 }
 
-// MethodOption configures one method at registration.
-type MethodOption func(*method)
+// MethodOption configures one method at registration: Describe,
+// ParamNames, Timeout, Use, and SkipUnsupported for RegisterStruct.
+type MethodOption struct {
+	apply func(*method)
+}
 
 // Middleware wraps a method's Handler, for logging, auth, metrics and the
 // like. Middleware is composed with the handler once, at registration: a
@@ -39,22 +45,45 @@ type Middleware func(next Handler) Handler
 // Use wraps one method in middleware, the first outermost, inside the
 // engine's global middleware (WithMiddleware).
 func Use(mw ...Middleware) MethodOption {
-	return func(m *method) { m.middleware = append(m.middleware, mw...) }
+	return MethodOption{func(m *method) { m.middleware = append(m.middleware, mw...) }}
 }
 
 // Timeout bounds the method's calls, overriding WithCallTimeout: at the
 // deadline the call's context is cancelled and it is answered with
 // ErrCallTimeout.
-func Timeout(d time.Duration) MethodOption { return func(m *method) { m.timeout = d } }
+func Timeout(d time.Duration) MethodOption { return MethodOption{func(m *method) { m.timeout = d }} }
 
-// Describe sets the method's description, for introspection.
+// Describe sets the method's description, for introspection
+// (system.methodHelp, rpc.discover).
 func Describe(description string) MethodOption {
-	return func(m *method) { m.description = description }
+	return MethodOption{func(m *method) { m.description = description }}
 }
 
-// ParamNames names the method's parameters in order, for introspection of
-// methods whose params type does not name them (slices, raw handlers).
-func ParamNames(names ...string) MethodOption { return func(m *method) { m.paramNames = names } }
+// ParamNames names the params of a method whose params type does not name
+// them: a scalar P (one name, which also lets it take {"name": v}), a
+// slice, array or map P, or a raw handler (documentation only). A struct P
+// is named by its fields; ParamNames on it fails the registration.
+func ParamNames(names ...string) MethodOption {
+	return MethodOption{func(m *method) { m.paramNames = names }}
+}
+
+// SkipUnsupported makes RegisterStruct skip the exported methods whose
+// shape it cannot register, instead of failing; other registrations
+// ignore it.
+func SkipUnsupported() MethodOption {
+	return MethodOption{func(m *method) { m.skipUnsupported = true }}
+}
+
+// newMethod returns a method named name configured by opts.
+func newMethod(name string, opts []MethodOption) *method {
+	m := &method{name: name}
+	for _, o := range opts {
+		if o.apply != nil {
+			o.apply(m)
+		}
+	}
+	return m
+}
 
 // ErrReservedName is returned for a method name in the "rpc." namespace,
 // which the JSON-RPC 2.0 specification reserves for the protocol itself.
@@ -68,29 +97,33 @@ var ErrDuplicateMethod = errors.New("engine: method already registered")
 // namespace, a nil handler, or a name already registered. It copies the
 // method table: register at start-up, not per request.
 func (e *Engine) RegisterRaw(name string, h Handler, opts ...MethodOption) error {
-	if strings.HasPrefix(name, "rpc.") {
-		return fmt.Errorf("%w: %q", ErrReservedName, name)
-	}
-	return e.register(name, h, opts)
-}
-
-// register adds a method; only the engine itself registers "rpc." names.
-func (e *Engine) register(name string, h Handler, opts []MethodOption) error {
-	if name == "" {
-		return errors.New("engine: empty method name")
-	}
 	if h == nil {
 		return fmt.Errorf("engine: method %q: nil handler", name)
+	}
+	m := newMethod(name, opts)
+	m.handler = h
+	return e.add(m)
+}
+
+// add checks m's name and enters it in the table; only the engine itself
+// adds "rpc." names (through insert).
+func (e *Engine) add(m *method) error {
+	if strings.HasPrefix(m.name, "rpc.") {
+		return fmt.Errorf("%w: %q", ErrReservedName, m.name)
+	}
+	return e.insert(m)
+}
+
+// insert composes m's middleware and enters it in a copy of the table.
+func (e *Engine) insert(m *method) error {
+	if m.name == "" {
+		return errors.New("engine: empty method name")
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	old := *e.methods.Load()
-	if _, ok := old[name]; ok {
-		return fmt.Errorf("%w: %q", ErrDuplicateMethod, name)
-	}
-	m := &method{name: name, handler: h}
-	for _, o := range opts {
-		o(m)
+	if _, ok := old[m.name]; ok {
+		return fmt.Errorf("%w: %q", ErrDuplicateMethod, m.name)
 	}
 	// Compose once: the method's own middleware inside the global one.
 	for i := len(m.middleware) - 1; i >= 0; i-- {
@@ -100,7 +133,7 @@ func (e *Engine) register(name string, h Handler, opts []MethodOption) error {
 		m.handler = e.middleware[i](m.handler)
 	}
 	table := maps.Clone(old)
-	table[name] = m
+	table[m.name] = m
 	if e.introspection {
 		doc := buildOpenRPC(table, e.openrpcTitle, e.openrpcVersion)
 		e.openrpc.Store(&doc)
@@ -120,21 +153,35 @@ func (e *Engine) Methods() []string {
 }
 
 // Register registers fn under name as a typed method: the request's params
-// are decoded into a P and fn's R is encoded as the result.
+// are decoded into a P and fn's R is encoded as the result. The other
+// shapes of handler have their own entry points: RegisterNoParams
+// (func(ctx) (R, error)), RegisterNoResult (func(ctx, P) error, result
+// null) and RegisterNoParamsNoResult (func(ctx) error).
 //
-// P is a struct, a slice, an array or a map; struct{} takes no params.
-// For a struct, params by name (an object) fill the fields by their JSON
-// names (`json` tags, matched exactly, then case-insensitively, as
-// encoding/json does; unknown names are ignored) and params by position (an
-// array) fill the exported fields in declaration order. Every field is
-// required unless it is a pointer or tagged `json:",omitempty"`; a missing
-// one, a surplus element or a value of the wrong type answers -32602 with
-// the reason in data. A slice or array P takes params by position only, a
-// map P by name only.
+// P is one of:
+//   - a struct: params by name (an object) fill the fields by their JSON
+//     names (`json` tags as encoding/json reads them, embedded structs
+//     promoted; matched exactly, then case-insensitively; unknown names are
+//     ignored), params by position (an array) fill the fields in
+//     declaration order. Every field is required unless it is a pointer or
+//     tagged omitempty; struct{} takes no params.
+//   - a slice or an array: params by position, decoded whole; a map:
+//     params by name, decoded whole.
+//   - a scalar (string, bool, a number, json.RawMessage, or a type with
+//     its own UnmarshalJSON or UnmarshalText): one param, [v], or
+//     {"name": v} when ParamNames gives its name.
+//   - a pointer to any of these: nil when the request has no params,
+//     otherwise a new value per call (one allocation, as the handler may
+//     keep it).
+//
+// A missing param, a surplus element or a value of the wrong type answers
+// -32602 with the reason in data. Registration fails, naming the type and
+// why, for a P it cannot decode into (an interface, a channel, a
+// function…) or an R it cannot encode.
 //
 // Fields of type json.RawMessage receive the raw params bytes without a
 // copy: they are valid until fn returns (copy them to keep them).
-// Strings are copies. Booleans, numbers, strings and raw fields are
+// Strings are copies. Booleans, numbers, strings and raw values are
 // decoded by jetrpc without allocating beyond the string; other types go
 // through go-json.
 //
@@ -148,7 +195,46 @@ func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, 
 	if fn == nil {
 		return fmt.Errorf("engine: method %q: nil function", name)
 	}
-	dec, err := newParamsDecoder[P]()
+	return registerTyped(e, name, fn, opts)
+}
+
+// RegisterNoParams registers fn, which takes no params, under name: a
+// request may send none, [] or {} (unknown names are ignored, as for a
+// struct P). See Register for R and the costs, which are the same.
+func RegisterNoParams[R any](e *Engine, name string, fn func(context.Context) (R, error), opts ...MethodOption) error {
+	if fn == nil {
+		return fmt.Errorf("engine: method %q: nil function", name)
+	}
+	return registerTyped(e, name, func(ctx context.Context, _ struct{}) (R, error) { return fn(ctx) }, opts)
+}
+
+// RegisterNoResult registers fn, whose result is null, under name. See
+// Register for P and the costs, which are the same.
+func RegisterNoResult[P any](e *Engine, name string, fn func(context.Context, P) error, opts ...MethodOption) error {
+	if fn == nil {
+		return fmt.Errorf("engine: method %q: nil function", name)
+	}
+	return registerTyped(e, name, func(ctx context.Context, p P) (null, error) { return null{}, fn(ctx, p) }, opts)
+}
+
+// RegisterNoParamsNoResult registers fn, which takes no params and whose
+// result is null, under name.
+func RegisterNoParamsNoResult(e *Engine, name string, fn func(context.Context) error, opts ...MethodOption) error {
+	if fn == nil {
+		return fmt.Errorf("engine: method %q: nil function", name)
+	}
+	return registerTyped(e, name, func(ctx context.Context, _ struct{}) (null, error) { return null{}, fn(ctx) }, opts)
+}
+
+// null is the result type of handlers without one: it encodes as null.
+type null struct{}
+
+var nullType = reflect.TypeFor[null]()
+
+// registerTyped adapts fn to a raw Handler, once.
+func registerTyped[P, R any](e *Engine, name string, fn func(context.Context, P) (R, error), opts []MethodOption) error {
+	m := newMethod(name, opts)
+	info, err := analyseParams(reflect.TypeFor[P](), m.paramNames)
 	if err != nil {
 		return fmt.Errorf("engine: method %q: %w", name, err)
 	}
@@ -156,6 +242,8 @@ func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, 
 	if err != nil {
 		return fmt.Errorf("engine: method %q: %w", name, err)
 	}
+	dec := newParamsDecoder[P](info)
+	m.setTypes(info, reflect.TypeFor[R]())
 	// The decoded params live in a slot of the pooled Call, not on the
 	// stack: handing a pointer to go-json or to field decoders would move
 	// a local P to the heap.
@@ -163,12 +251,7 @@ func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, 
 	idx := e.slots
 	e.slots++
 	e.mu.Unlock()
-	pt, rt := reflect.TypeFor[P](), reflect.TypeFor[R]()
-	signature, names := signatureOf(pt, rt)
-	opts = append([]MethodOption{func(m *method) {
-		m.signature, m.paramNames, m.paramsType, m.resultType = signature, names, pt, rt
-	}}, opts...)
-	return e.RegisterRaw(name, func(c *Call) error {
+	m.handler = func(c *Call) error {
 		p := slot[P](c, idx)
 		defer func() {
 			var zero P
@@ -191,5 +274,13 @@ func Register[P, R any](e *Engine, name string, fn func(context.Context, P) (R, 
 		}
 		c.out, err = enc.append(c.out, &r)
 		return err
-	}, opts...)
+	}
+	return e.add(m)
+}
+
+// setTypes records the analysis of a typed method's P and its R, and the
+// signature derived from them.
+func (m *method) setTypes(params *paramsInfo, result reflect.Type) {
+	m.params, m.result = params, result
+	m.signature, m.names = params.signature(result)
 }

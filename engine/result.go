@@ -25,6 +25,7 @@ const (
 	resultUint
 	resultFloat
 	resultString
+	resultNull // no result: the engine answers null
 )
 
 // resultEncoder appends an R to an answer. It is built once per method.
@@ -45,11 +46,15 @@ func newResultEncoder[R any]() (*resultEncoder[R], error) {
 	t := reflect.TypeFor[R]()
 	enc := &resultEncoder[R]{}
 	enc.holders.New = func() any { return new(R) }
-	switch t.Kind() {
-	case reflect.Interface: // such as any: go-json encodes the dynamic value
+	if err := checkResultType(t); err != nil {
+		return nil, err
+	}
+	if t.Kind() == reflect.Interface { // such as any: go-json encodes the dynamic value
 		return enc, nil
-	case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
-		return nil, fmt.Errorf("result type %v cannot be encoded as JSON", t)
+	}
+	if t == nullType {
+		enc.kind = resultNull
+		return enc, nil
 	}
 	if t == rawMessageType {
 		enc.kind = resultRaw
@@ -72,6 +77,15 @@ func newResultEncoder[R any]() (*resultEncoder[R], error) {
 		enc.kind = resultString
 	}
 	return enc, nil
+}
+
+// checkResultType fails, saying why, for a result type JSON cannot hold.
+func checkResultType(t reflect.Type) error {
+	switch t.Kind() {
+	case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
+		return fmt.Errorf("result type %v: a %v cannot be encoded as JSON", t, t.Kind())
+	}
+	return nil
 }
 
 // Errors of float results JSON cannot hold. Such a result comes from the
@@ -101,6 +115,8 @@ func errNotANumber(f float64) error {
 func (enc *resultEncoder[R]) append(dst []byte, r *R) ([]byte, error) {
 	p := unsafe.Pointer(r)
 	switch enc.kind {
+	case resultNull:
+		return dst, nil
 	case resultRaw:
 		raw := *(*stdjson.RawMessage)(p)
 		if len(raw) == 0 {

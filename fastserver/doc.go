@@ -5,8 +5,9 @@
 //	e := engine.New()
 //	_ = engine.Register(e, "add", add)
 //	srv := fastserver.New(e, fastserver.Config{Addr: "127.0.0.1:8080", Path: "/json-rpc"})
-//	go srv.ListenAndServe()
-//	defer srv.Shutdown(context.Background())
+//	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+//	defer stop()
+//	err := srv.Run(ctx, 10*time.Second) // returns once every accepted call was answered
 //
 // # Refusals
 //

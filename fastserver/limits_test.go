@@ -10,6 +10,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -205,8 +206,8 @@ func TestReusePortWorkers(t *testing.T) {
 		t.Error(err)
 	}
 	for range lns {
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
+		if err := <-done; !errors.Is(err, fastserver.ErrServerClosed) {
+			t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 	}
 }

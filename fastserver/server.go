@@ -186,6 +186,7 @@ type Server struct {
 	conns     map[*conn]struct{}
 	perIP     map[string]int
 	untracked map[*callContext]struct{} // calls on connections the server did not accept
+	listeners map[net.Listener]struct{} // being served: Shutdown closes them
 
 	bodyMu sync.Mutex
 	bodies map[*fasthttp.RequestHeader]int // see holdBody
@@ -350,25 +351,83 @@ func (s *Server) preflight(ctx *fasthttp.RequestCtx) {
 // or MaxConnsPerIP (the connection was answered 503 or 429).
 var errConnRefused = errors.New("fastserver: connection refused: shutting down or over a connection bound")
 
+// ErrServerClosed is returned by ListenAndServe, Serve and ServeConn once
+// Shutdown has begun, as net/http's http.ErrServerClosed. Shutdown is then
+// still at work: a program that must not exit before every call was
+// answered waits for Shutdown to return, or uses Run.
+var ErrServerClosed = errors.New("fastserver: Server closed")
+
 // ListenAndServe listens as configured (Addr, or Unix; Workers
 // SO_REUSEPORT listeners; TLS when a certificate is set) and serves until
-// Shutdown; it then returns nil.
+// Shutdown; it then returns ErrServerClosed. See Run for a server that
+// returns only once drained.
 func (s *Server) ListenAndServe() error {
 	lns, err := s.Listen()
 	if err != nil {
 		return err
 	}
+	return s.serveAll(lns)
+}
+
+// serveAll serves every listener and returns the first error.
+func (s *Server) serveAll(lns []net.Listener) error {
 	errs := make(chan error, len(lns))
 	for _, ln := range lns {
 		go func() { errs <- s.Serve(ln) }()
 	}
-	var first error
-	for range lns {
-		if err := <-errs; err != nil && first == nil {
-			first = err
+	first := <-errs
+	if !errors.Is(first, ErrServerClosed) {
+		for _, ln := range lns {
+			ln.Close() // one listener failed: stop serving the others too
 		}
 	}
+	for range lns[1:] {
+		<-errs
+	}
 	return first
+}
+
+// Run listens as configured and serves until ctx is done, then shuts down
+// gracefully (see Shutdown) with grace as the period in-flight calls have
+// before they are cancelled. It returns once every accepted call was
+// answered: nil, ErrUnanswered when some were not within the grace period
+// and the wait after it, or the error that stopped serving (such as a port
+// already taken). With signal.NotifyContext it is a server that stops
+// cleanly on Ctrl-C:
+//
+//	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+//	defer stop()
+//	err := srv.Run(ctx, 10*time.Second)
+func (s *Server) Run(ctx context.Context, grace time.Duration) error {
+	lns, err := s.Listen()
+	if err != nil {
+		return err
+	}
+	return s.RunOn(ctx, grace, lns...)
+}
+
+// RunOn is Run on listeners already open, such as those Listen returns
+// (to learn the port of Addr ":0" before serving). It closes them.
+func (s *Server) RunOn(ctx context.Context, grace time.Duration, lns ...net.Listener) error {
+	if len(lns) == 0 {
+		return errors.New("fastserver: RunOn without a listener")
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.serveAll(lns) }()
+	select {
+	case err := <-served:
+		if !errors.Is(err, ErrServerClosed) {
+			// Serving failed: stop what may still run, briefly.
+			sctx, cancel := context.WithTimeout(context.Background(), grace)
+			defer cancel()
+			s.Shutdown(sctx)
+			return err
+		}
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return s.Shutdown(sctx)
 }
 
 // Listen opens the configured listeners without serving them: one on Addr
@@ -406,8 +465,8 @@ func (s *Server) Listen() ([]net.Listener, error) {
 }
 
 // Serve serves connections from ln (over TLS when the config sets a
-// certificate) until Shutdown; it then returns nil. It may be called for
-// several listeners at once.
+// certificate) until Shutdown; it then returns ErrServerClosed. It may be
+// called for several listeners at once.
 func (s *Server) Serve(ln net.Listener) error {
 	l := &listener{Listener: ln, s: s}
 	if s.cfg.TLSCertFile != "" && s.cfg.TLSKeyFile != "" {
@@ -417,20 +476,40 @@ func (s *Server) Serve(ln net.Listener) error {
 		}
 		l.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
+	// Registered under the lock Shutdown closes listeners under: a Serve
+	// that starts as Shutdown does either sees closing or is closed by it.
+	s.mu.Lock()
+	if s.closing.Load() {
+		s.mu.Unlock()
+		ln.Close()
+		return ErrServerClosed
+	}
+	if s.listeners == nil {
+		s.listeners = map[net.Listener]struct{}{}
+	}
+	s.listeners[ln] = struct{}{}
+	s.mu.Unlock()
 	err := s.srv.Serve(l)
-	if errors.Is(err, net.ErrClosed) || s.closing.Load() {
-		return nil
+	s.mu.Lock()
+	delete(s.listeners, ln)
+	s.mu.Unlock()
+	if s.closing.Load() {
+		return ErrServerClosed
 	}
 	return err
 }
 
 // ServeConn serves the requests of one connection, such as an in-memory
 // one, with everything Serve gives a connection it accepts, and closes it.
-// It returns when the connection ends.
+// It returns when the connection ends; ErrServerClosed, having closed it,
+// once Shutdown has begun.
 func (s *Server) ServeConn(c net.Conn) error {
 	tc, refusal := s.admit(c)
 	if tc == nil {
 		s.refuseConn(c, refusal, false)
+		if s.closing.Load() {
+			return ErrServerClosed
+		}
 		return errConnRefused
 	}
 	return s.srv.ServeConn(tc)
@@ -456,7 +535,12 @@ var ErrUnanswered = errors.New("fastserver: shutdown: calls left unanswered")
 // accepted was answered, and ErrUnanswered otherwise; either way every
 // connection is closed when it returns.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
 	s.closing.Store(true)
+	for ln := range s.listeners {
+		ln.Close() // fasthttp closes those it knows; this one may not be known yet
+	}
+	s.mu.Unlock()
 	s.closeFresh()
 	stop := context.AfterFunc(ctx, s.cancelCalls)
 	defer stop()

@@ -15,7 +15,6 @@ import (
 	"github.com/jetrpc/jetrpc/fastserver"
 	"github.com/jetrpc/jetrpc/internal/memconn"
 	"github.com/jetrpc/jetrpc/internal/spectest"
-	"github.com/valyala/bytebufferpool"
 	"github.com/valyala/fasthttp"
 )
 
@@ -258,9 +257,8 @@ func FuzzClientAnswer(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, answer []byte) {
-		tr := client.TransportFunc(func(_ context.Context, _ []byte, resp *bytebufferpool.ByteBuffer) error {
-			resp.B = append(resp.B, answer...)
-			return nil
+		tr := client.TransportFunc(func(_ context.Context, dst, _ []byte) ([]byte, error) {
+			return append(dst, answer...), nil
 		})
 		c := client.New(tr)
 		ctx := context.Background()

@@ -36,7 +36,7 @@ func TestSoak(t *testing.T) {
 		t.Skip("set JETRPC_SOAK to a duration to soak (make soak)")
 	}
 	cmd, url := startJetrpc(t)
-	tr, err := client.NewFastHTTP(url, client.FastHTTPConfig{Timeout: 10 * time.Second, MaxConns: 64})
+	tr, err := client.NewFastHTTP(url, client.WithTimeout(10*time.Second), client.WithMaxConns(64))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,8 @@ func TestSoak(t *testing.T) {
 				body, want, prefix := soakRequest(rng, w, i)
 				sent.Add(1)
 				resp.Reset()
-				if err := tr.RoundTrip(context.Background(), []byte(body), resp); err != nil {
+				var err error
+				if resp.B, err = tr.RoundTrip(context.Background(), resp.B, []byte(body)); err != nil {
 					wrong.Add(1)
 					t.Errorf("worker %d request %d: %v", w, i, err)
 					return
@@ -95,11 +96,9 @@ func TestSoak(t *testing.T) {
 	if peak-warm > soakRSSGrowth {
 		t.Errorf("RSS grew %.1f MiB after warm-up, bound %d MiB", float64(peak-warm)/(1<<20), soakRSSGrowth>>20)
 	}
-	resp := bytebufferpool.Get()
-	defer bytebufferpool.Put(resp)
-	if err := tr.RoundTrip(context.Background(), []byte(`{"jsonrpc":"2.0","method":"ping","id":1}`), resp); err != nil ||
-		string(resp.B) != `{"jsonrpc":"2.0","result":"pong","id":1}` {
-		t.Errorf("after the soak: %s %v", resp.B, err)
+	if answer, err := tr.RoundTrip(context.Background(), nil, []byte(`{"jsonrpc":"2.0","method":"ping","id":1}`)); err != nil ||
+		string(answer) != `{"jsonrpc":"2.0","result":"pong","id":1}` {
+		t.Errorf("after the soak: %s %v", answer, err)
 	}
 	stopJetrpc(t, cmd)
 }

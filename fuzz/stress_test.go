@@ -72,12 +72,13 @@ func TestStressNoCrossTalk(t *testing.T) {
 	for g := range goroutines {
 		// Each goroutine has its own transport, so its own connections.
 		url := "http://" + tcp + fastserver.DefaultPath
-		tr, err := client.NewFastHTTP(url, client.FastHTTPConfig{Timeout: 10 * time.Second})
+		opts := []client.Option{client.WithTimeout(10 * time.Second)}
+		if g%2 == 0 {
+			opts = append(opts, client.WithDial(func(string) (net.Conn, error) { return mem() }))
+		}
+		tr, err := client.NewFastHTTP(url, opts...)
 		if err != nil {
 			t.Fatal(err)
-		}
-		if g%2 == 0 {
-			tr.SetDial(func(string) (net.Conn, error) { return mem() })
 		}
 		wg.Add(1)
 		go func() {
@@ -112,7 +113,8 @@ func TestStressNoCrossTalk(t *testing.T) {
 					want.WriteString(answers[0])
 				}
 				resp.Reset()
-				if err := tr.RoundTrip(context.Background(), []byte(body), resp); err != nil {
+				var err error
+				if resp.B, err = tr.RoundTrip(context.Background(), resp.B, []byte(body)); err != nil {
 					t.Errorf("goroutine %d request %d: %v", g, i, err)
 					return
 				}

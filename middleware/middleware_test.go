@@ -55,9 +55,12 @@ func TestAuthOverHTTP(t *testing.T) {
 	e := testserver.Demo(t, engine.WithMiddleware(middleware.Auth(check)))
 	dial := testserver.InMemory(t, e)
 	newClient := func(header map[string]string) *client.Client {
-		tr, _ := client.NewFastHTTP("http://x"+fastserver.DefaultPath, client.FastHTTPConfig{Header: header})
-		tr.SetDial(func(string) (net.Conn, error) { return dial() })
-		return client.New(tr)
+		opts := []client.Option{client.WithDial(func(string) (net.Conn, error) { return dial() })}
+		for k, v := range header {
+			opts = append(opts, client.WithHeader(k, v))
+		}
+		c, _ := client.Dial("http://x"+fastserver.DefaultPath, opts...)
+		return c
 	}
 	var pong string
 	if err := newClient(map[string]string{"Authorization": "Bearer s3cret"}).Call(context.Background(), "ping", nil, &pong); err != nil || pong != "pong" {

@@ -29,11 +29,13 @@ func (h headerFlags) Set(s string) error {
 	return nil
 }
 
-const callUsage = `usage: jetrpc call [-url URL] [-notify] [-timeout D] [-H 'Name: value']... METHOD [PARAMS]
+const callUsage = `usage: jetrpc call [-url URL] [-notify] [-v] [-timeout D] [-H 'Name: value']... METHOD [PARAMS]
 
 Calls METHOD with PARAMS (a JSON array or object) and prints the result as
-JSON. Exit status: 0 with a result, 1 on a JSON-RPC error (printed to
-stderr), 2 when the call could not be made.
+JSON. Flags may come before or after METHOD. A URL without a scheme means
+http://. -v prints the request (-->) and the answer (<--, with the HTTP
+status) to stderr. Exit status: 0 with a result, 1 on a JSON-RPC error
+(printed to stderr), 2 when the call could not be made.
 
 `
 
@@ -42,36 +44,62 @@ func call(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("call", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, callUsage); fs.PrintDefaults() }
-	url := fs.String("url", "http://"+fastserver.DefaultAddr+fastserver.DefaultPath, "JSON-RPC endpoint")
+	url := fs.String("url", "http://"+fastserver.DefaultAddr+fastserver.DefaultPath, "JSON-RPC endpoint (http:// when no scheme is given)")
 	notify := fs.Bool("notify", false, "send a notification and print nothing")
+	verbose := fs.Bool("v", false, "print the request and the answer, with its HTTP status, to stderr")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	headers := headerFlags{}
 	fs.Var(headers, "H", "extra request header 'Name: value' (repeatable)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() < 1 || fs.NArg() > 2 {
-		fs.Usage()
-		return 2
-	}
-	method := fs.Arg(0)
-	var params json.RawMessage
-	if fs.NArg() == 2 {
-		params = json.RawMessage(fs.Arg(1))
-		if !codec.Valid(params) || (params[0] != '[' && params[0] != '{') {
-			fmt.Fprintf(stderr, "jetrpc: PARAMS must be a JSON array or object, not %s\n", fs.Arg(1))
+	// Flags and arguments may be mixed: parse up to each argument, keep it,
+	// and go on after it.
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
 			return 2
 		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	tr, err := client.NewFastHTTP(*url, client.FastHTTPConfig{Timeout: *timeout, Header: headers})
+	switch {
+	case len(positional) == 0:
+		fmt.Fprintln(stderr, "jetrpc: call needs a METHOD")
+		fmt.Fprint(stderr, callUsage)
+		return 2
+	case len(positional) > 2:
+		fmt.Fprintf(stderr, "jetrpc: unexpected argument %q after METHOD and PARAMS (quote PARAMS as one argument)\n", positional[2])
+		return 2
+	}
+	method := positional[0]
+	var params json.RawMessage
+	if len(positional) == 2 {
+		if err := checkParams(positional[1]); err != nil {
+			fmt.Fprintf(stderr, "jetrpc: PARAMS %v\n", err)
+			return 2
+		}
+		params = json.RawMessage(positional[1])
+	}
+	if !strings.Contains(*url, "://") {
+		*url = "http://" + *url
+	}
+	opts := []client.Option{client.WithTimeout(*timeout)}
+	for name, value := range headers {
+		opts = append(opts, client.WithHeader(name, value))
+	}
+	if *verbose {
+		opts = append(opts, client.WithTrace(stderr))
+	}
+	c, err := client.Dial(*url, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
 		return 2
 	}
-	c := client.New(tr)
+	defer c.Close()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	var p any
@@ -101,6 +129,30 @@ func call(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(append(appendPretty(nil, result, 0), '\n'))
 	return 0
+}
+
+// checkParams says what is wrong with PARAMS, or returns nil: it must be
+// one JSON array or object.
+func checkParams(params string) error {
+	if err := codec.Check([]byte(params)); err != nil {
+		var se *codec.SyntaxError
+		if errors.As(err, &se) {
+			return fmt.Errorf("is not valid JSON: %s at offset %d of %q", se.AppendMessage(nil), se.Offset, params)
+		}
+		return err
+	}
+	p := strings.TrimSpace(params)
+	switch p[0] {
+	case '[', '{':
+		return nil
+	case '"':
+		return fmt.Errorf("must be a JSON array or object, not the string %s (for one param, write [%s])", p, p)
+	case 't', 'f':
+		return fmt.Errorf("must be a JSON array or object, not the boolean %s (for one param, write [%s])", p, p)
+	case 'n':
+		return errors.New("must be a JSON array or object, not null (for no params, leave PARAMS out)")
+	}
+	return fmt.Errorf("must be a JSON array or object, not the number %s (for one param, write [%s])", p, p)
 }
 
 // appendPretty appends the valid JSON raw to dst for people to read:

@@ -28,8 +28,15 @@ func TestCall(t *testing.T) {
 		{"rpc error", []string{"fail"}, 1, "", "error 1000: fail\n"},
 		{"rpc error with data", []string{"add", `["x",1]`}, 1, "", "error -32602: Invalid params\ndata: \"param \\\"a\\\": cannot use string as float64\"\n"},
 		{"unknown method", []string{"nope"}, 1, "", "error -32601: Method not found\n"},
-		{"bad params", []string{"add", "1,2"}, 2, "", "jetrpc: PARAMS must be a JSON array or object, not 1,2\n"},
-		{"no method", []string{}, 2, "", "usage: jetrpc call"},
+		{"bad params", []string{"add", "1,2"}, 2, "", "jetrpc: PARAMS is not valid JSON: invalid character ',' after top-level value at offset 1 of \"1,2\"\n"},
+		{"truncated params", []string{"add", "[1, 2"}, 2, "", "jetrpc: PARAMS is not valid JSON: unexpected end of JSON input at offset 5 of \"[1, 2\"\n"},
+		{"scalar params", []string{"add", "1"}, 2, "", "jetrpc: PARAMS must be a JSON array or object, not the number 1 (for one param, write [1])\n"},
+		{"no method", []string{}, 2, "", "jetrpc: call needs a METHOD\nusage: jetrpc call"},
+		{"flag after method", []string{"add", "-H", "X-A: b", "[1,2]"}, 0, "3\n", ""},
+		{"flag after params", []string{"add", "[1,2]", "-timeout", "5s"}, 0, "3\n", ""},
+		{"extra argument", []string{"add", "[1,", "2]"}, 2, "", `jetrpc: unexpected argument "2]" after METHOD and PARAMS (quote PARAMS as one argument)`},
+		{"unknown flag after method", []string{"add", "-x"}, 2, "", "flag provided but not defined: -x"},
+		{"verbose", []string{"-v", "ping"}, 0, "\"pong\"\n", "--> {\"jsonrpc\":\"2.0\",\"method\":\"ping\",\"id\":1}\n<-- {\"jsonrpc\":\"2.0\",\"result\":\"pong\",\"id\":1} (200 OK)\n"},
 		{"bad header", []string{"-H", "nocolon", "ping"}, 2, "", "is not 'Name: value'"},
 		{"timeout", []string{"-timeout", "50ms", "sleep", `{"ms":2000}`}, 2, "", "jetrpc: "},
 	}
@@ -41,6 +48,25 @@ func TestCall(t *testing.T) {
 				t.Errorf("exit %d, stdout %q, stderr %q\nwant %d, %q, %q…", code, out.String(), errOut.String(), tt.code, tt.out, tt.errOf)
 			}
 		})
+	}
+}
+
+// TestCallURLWithoutScheme: a URL without a scheme means http://.
+func TestCallURLWithoutScheme(t *testing.T) {
+	url, stop := startServe(t)
+	defer stop()
+	var out, errOut strings.Builder
+	if code := run(context.Background(), []string{"call", "-url", strings.TrimPrefix(url, "http://"), "ping"}, &out, &errOut); code != 0 || out.String() != "\"pong\"\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errOut.String())
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "-version"} {
+		var out, errOut strings.Builder
+		if code := run(context.Background(), []string{arg}, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "jetrpc ") || !strings.Contains(out.String(), " go1.") {
+			t.Errorf("%s: exit %d, stdout %q", arg, code, out.String())
+		}
 	}
 }
 

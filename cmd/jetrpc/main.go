@@ -1,7 +1,8 @@
 // Command jetrpc is jetrpc's one binary.
 //
 //	jetrpc serve [-addr 127.0.0.1:8080] [-path /json-rpc] [-workers N] [-tls-cert F -tls-key F] [-unix P] … (-h lists all)
-//	jetrpc call [-url URL] [-notify] [-timeout D] [-H 'Name: value'] METHOD [PARAMS]
+//	jetrpc call [-url URL] [-notify] [-v] [-timeout D] [-H 'Name: value'] METHOD [PARAMS]
+//	jetrpc version
 //	jetrpc bench [-url URL] [-method M [-params JSON] | -body F | -mix F] [-batch N] [-c N | -rate R] [-duration D | -n N] [-json] … (-h lists all)
 //
 // serve runs the load-test target: the demo methods ping, echo, add, sleep
@@ -15,6 +16,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +26,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -33,6 +37,7 @@ import (
 	"github.com/jetrpc/jetrpc/fastserver"
 	"github.com/jetrpc/jetrpc/internal/demo"
 	"github.com/jetrpc/jetrpc/nethttp"
+	"github.com/valyala/fasthttp"
 )
 
 const usage = `usage: jetrpc <command> [flags]
@@ -41,6 +46,7 @@ commands:
   serve    serve the demo methods (ping, echo, add, sleep, fail) over HTTP
   call     call one method and print its result
   bench    load a JSON-RPC endpoint and report requests/s and latency
+  version  print jetrpc's version and the Go version it was built with
 
 Run 'jetrpc <command> -h' for a command's flags.
 `
@@ -65,12 +71,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return call(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, version())
+		return 0
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
 	fmt.Fprintf(stderr, "jetrpc: unknown command %q\n\n%s", args[0], usage)
 	return 2
+}
+
+// version reads the module version, the commit when known and the Go
+// version from the binary's build info: "jetrpc v1.2.3 go1.26.0", or
+// "jetrpc (devel) go1.26.0 (abc1234)" for a build from a checkout.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "jetrpc (unknown) " + runtime.Version()
+	}
+	v := "jetrpc " + info.Main.Version + " " + info.GoVersion
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value[:min(len(s.Value), 12)]
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+dirty"
+			}
+		}
+	}
+	if rev != "" {
+		v += " (" + rev + modified + ")"
+	}
+	return v
 }
 
 // defaultGrace bounds how long serve lets in-flight calls finish on a
@@ -141,7 +176,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 	}
 	srv := fastserver.New(e, cfg)
 	cfg = srv.Config()
-	serveOn, shutdown := srv.Serve, srv.Shutdown
+	// run serves the listeners until ctx is done and returns once drained.
+	run := func(lns []net.Listener) error { return srv.RunOn(ctx, *grace, lns...) }
 	mode := ""
 	switch {
 	case *baseline:
@@ -154,35 +190,23 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 			}
 		}
 		hs := fastserver.NewFastHTTPServer(bench.FixedHandler(answer), cfg)
-		serveOn, shutdown = hs.Serve, hs.ShutdownWithContext
+		run = func(lns []net.Listener) error { return runBaseline(ctx, hs, *grace, lns) }
 		mode = " (baseline: fixed answer, no parsing)"
 	case *transport == "nethttp":
 		mux := http.NewServeMux()
 		mux.Handle(cfg.Path, nethttp.New(e, nethttp.Config{MaxBodySize: cfg.MaxBodySize, CORSOrigin: cfg.CORSOrigin,
 			LingerTimeout: cfg.LingerTimeout, LingerBytes: cfg.LingerBytes}))
-		// The calls' contexts derive from base, which the end of the grace
-		// period cancels, as fastserver does.
-		base, cancelCalls := context.WithCancel(context.Background())
-		defer cancelCalls()
 		hs := &http.Server{Handler: mux, ReadTimeout: cfg.ReadTimeout, WriteTimeout: cfg.WriteTimeout, IdleTimeout: cfg.IdleTimeout,
-			MaxHeaderBytes: cfg.MaxHeaderBytes, BaseContext: func(net.Listener) context.Context { return base }}
-		serveOn = func(ln net.Listener) error {
-			if cfg.TLSCertFile != "" {
-				return hs.ServeTLS(ln, cfg.TLSCertFile, cfg.TLSKeyFile)
+			MaxHeaderBytes: cfg.MaxHeaderBytes}
+		if cfg.TLSCertFile != "" {
+			cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+			if err != nil {
+				fmt.Fprintf(stderr, "jetrpc: %v\n", err)
+				return 1
 			}
-			return hs.Serve(ln)
+			hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		}
-		shutdown = func(ctx context.Context) error {
-			if hs.Shutdown(ctx) == nil {
-				return nil
-			}
-			// Grace over: the calls still running are cancelled and answer at
-			// once; a second Shutdown waits (briefly) for those answers.
-			cancelCalls()
-			wait, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-			defer cancel()
-			return hs.Shutdown(wait)
-		}
+		run = func(lns []net.Listener) error { return nethttp.Run(ctx, hs, *grace, lns...) }
 		mode = " (net/http)"
 	}
 	lns, err := srv.Listen()
@@ -195,26 +219,30 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		scheme = "https"
 	}
 	fmt.Fprintf(stderr, "jetrpc: serving JSON-RPC on %s://%s%s%s\n", scheme, lns[0].Addr(), cfg.Path, mode)
-	done := make(chan error, len(lns))
-	for _, ln := range lns {
-		go func() { done <- serveOn(ln) }()
-	}
-	select {
-	case err := <-done:
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			fmt.Fprintf(stderr, "jetrpc: %v\n", err)
-			return 1
-		}
-	case <-ctx.Done():
-	}
-	fmt.Fprintln(stderr, "jetrpc: shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), *grace)
-	defer cancel()
-	if err := shutdown(sctx); err != nil {
-		fmt.Fprintf(stderr, "jetrpc: shutdown: %v\n", err)
+	stop := context.AfterFunc(ctx, func() { fmt.Fprintln(stderr, "jetrpc: shutting down") })
+	defer stop()
+	if err := run(lns); err != nil {
+		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
 		return 1
 	}
 	return 0
+}
+
+// runBaseline serves the baseline's bare fasthttp server on lns until ctx
+// is done, then shuts it down within grace.
+func runBaseline(ctx context.Context, hs *fasthttp.Server, grace time.Duration, lns []net.Listener) error {
+	served := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { served <- hs.Serve(ln) }()
+	}
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return hs.ShutdownWithContext(sctx)
 }
 
 // startCPUProfile profiles the process into file until stop is called

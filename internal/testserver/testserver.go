@@ -5,6 +5,7 @@ package testserver
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -47,8 +48,8 @@ func Serve(t testing.TB, e *engine.Engine, ln net.Listener, cfg fastserver.Confi
 		if err := srv.Shutdown(ctx); err != nil {
 			t.Errorf("Shutdown: %v", err)
 		}
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
+		if err := <-done; !errors.Is(err, fastserver.ErrServerClosed) {
+			t.Errorf("Serve returned %v, want ErrServerClosed", err)
 		}
 	})
 	return srv
