@@ -454,26 +454,6 @@ func Valid(data []byte) bool {
 	return s.outgrown && validDeep(data)
 }
 
-// Check is Valid with the reason: nil for one valid JSON value, or a
-// *SyntaxError saying what is wrong and at which offset. It allocates only
-// the error.
-func Check(data []byte) error {
-	var small smallStack
-	s := scanner{stack: small[:], fixed: true}
-	if s.document(data) >= 0 {
-		return nil
-	}
-	if s.outgrown {
-		var full [MaxDepth/64 + 1]uint64
-		s = scanner{stack: full[:], fixed: true}
-		if s.document(data) >= 0 {
-			return nil
-		}
-	}
-	err := s.err
-	return &err
-}
-
 // validDeep is Valid for documents nested deeper than a smallStack holds;
 // its full stack lives on the goroutine stack, zeroed only on this path.
 func validDeep(data []byte) bool {
@@ -493,4 +473,24 @@ func (s *scanner) document(data []byte) int {
 		return s.failChar(i, msgAfterTopValue)
 	}
 	return i
+}
+
+// Check is Valid with the reason: nil for one valid JSON value, or a
+// *SyntaxError saying what is wrong and at which offset. It allocates only
+// the error.
+func Check(data []byte) error {
+	var small smallStack
+	s := scanner{stack: small[:], fixed: true}
+	if s.document(data) >= 0 {
+		return nil
+	}
+	if s.outgrown {
+		var full [MaxDepth/64 + 1]uint64
+		s = scanner{stack: full[:], fixed: true}
+		if s.document(data) >= 0 {
+			return nil
+		}
+	}
+	err := s.err
+	return &err
 }
