@@ -267,7 +267,7 @@ func versionOf(v []byte) Version {
 	switch {
 	case v == nil:
 		return VersionNone
-	case stringEquals(v, "2.0"):
+	case string(v) == `"2.0"` || stringEquals(v, "2.0"):
 		return Version2
 	}
 	return VersionOther
@@ -292,4 +292,14 @@ func stringEquals(v []byte, s string) bool {
 // needsUnescape reports whether the raw contents of a validated string
 // differ from their decoded form: they hold an escape (the scanner has
 // already refused invalid UTF-8).
-func needsUnescape(raw []byte) bool { return bytes.IndexByte(raw, '\\') >= 0 }
+func needsUnescape(raw []byte) bool {
+	if len(raw) <= 16 { // method names: a loop beats the call to IndexByte
+		for _, c := range raw {
+			if c == '\\' {
+				return true
+			}
+		}
+		return false
+	}
+	return bytes.IndexByte(raw, '\\') >= 0
+}

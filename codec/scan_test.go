@@ -31,6 +31,10 @@ func differentialCorpus() []string {
 		`{"jsonrpc": "2.0", "method": "foobar, "params": "bar", "baz]`,
 		`[{"jsonrpc": "2.0", "method": "sum", "params": [1,2,4], "id": "1"},{"jsonrpc": "2.0", "method"]`,
 		"[1,2,3]", "[\n]", "[ 1 , 2 ]", "{ \"a\" : 1 }",
+		// The known-key fast path of envelopes, and its look-alikes.
+		`{"jsonrpc":"2.0"}`, `{"jsonrpc":"2.0`, `{"jsonrpc":"2.0"`, `{"jsonrpc":"2.0",}`, `{"jsonrpc":`, `{"jsonrpc"`,
+		`{"id":}`, `{"id":1`, `{"id"1}`, `{"method":"m`, `{"params":[1,}`, `{"error":}`, `{"result":`,
+		`[{"jsonrpc":"2.0","method":"a","params":[1,2],"id":1},{"jsonrpc":"2.0","method":"a","params":{"a":1,"b":2},"id":2}]`,
 	}
 	// Nesting around encoding/json's limit of 10000, and far past it.
 	for _, n := range []int{9999, 10000, 10001, 100000} {

@@ -22,6 +22,9 @@ type Call struct {
 	req         *codec.Request
 	out         []byte // the answer being built, result prefix included
 	resultStart int
+	// last is the method the previous request of this Call named; see
+	// appendOne.
+	last *method
 	// slots keeps one params value per typed method (a *P, by the method's
 	// slot index), so that a call reuses it instead of a pool round trip.
 	slots []any

@@ -280,8 +280,17 @@ func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Re
 	if r.Invalid != "" {
 		return codec.AppendInvalidRequest(dst, r.ID, r.Invalid), true
 	}
-	v1 := r.Version == codec.VersionNone       // accepted only under WithV1Compat
-	m := (*e.methods.Load())[string(r.Method)] // no allocation: the compiler reads the bytes in place
+	v1 := r.Version == codec.VersionNone // accepted only under WithV1Compat
+	// The items of a batch mostly call one method: the Call remembers the
+	// last one found, which a comparison confirms without hashing (a name
+	// once registered always names the same method).
+	m := c.last
+	if m == nil || m.name != string(r.Method) {
+		m = (*e.methods.Load())[string(r.Method)] // no allocation: the compiler reads the bytes in place
+		if m != nil {
+			c.last = m
+		}
+	}
 	if m == nil {
 		if r.IsNotification() {
 			return dst, false

@@ -416,3 +416,40 @@ func TestMiddlewareOrder(t *testing.T) {
 		t.Errorf("middleware answering for the handler: %s", got)
 	}
 }
+
+// TestBatchOfMixedMethods: the method a Call remembers from item to item
+// never answers for another name, an unknown one included.
+func TestBatchOfMixedMethods(t *testing.T) {
+	e := newDemo(t)
+	in := `[{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},{"jsonrpc":"2.0","method":"ad","id":2},` +
+		`{"jsonrpc":"2.0","method":"echo","params":["x"],"id":3},{"jsonrpc":"2.0","method":"add","params":{"b":2,"a":5},"id":4},` +
+		`{"jsonrpc":"2.0","method":"addx","id":5},{"jsonrpc":"2.0","method":"add","params":[0.5,0.25],"id":6}]`
+	want := `[{"jsonrpc":"2.0","result":3,"id":1},{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":2},` +
+		`{"jsonrpc":"2.0","result":"x","id":3},{"jsonrpc":"2.0","result":7,"id":4},` +
+		`{"jsonrpc":"2.0","error":{"code":-32601,"message":"Method not found"},"id":5},{"jsonrpc":"2.0","result":0.75,"id":6}]`
+	for range 3 { // the pooled Call keeps what it remembered between requests
+		if got := handle(e, in); got != want {
+			t.Fatalf("got  %s\nwant %s", got, want)
+		}
+	}
+}
+
+// TestFieldNamesWithBackslashes: a name holding a backslash is matched by
+// its decoded form only, never by the raw bytes of an escaped key.
+func TestFieldNamesWithBackslashes(t *testing.T) {
+	e := engine.New()
+	must(t, engine.Register(e, "f", func(_ context.Context, p struct {
+		//lint:ignore SA5008 a name with a backslash is what this test is about
+		Odd int `json:"a\\b"`
+	}) (int, error) {
+		return p.Odd, nil
+	}))
+	for _, tt := range []struct{ params, want string }{
+		{`{"a\\b":1}`, `{"jsonrpc":"2.0","result":1,"id":1}`}, // the JSON key is a\b
+		{`{"a\b":1}`, `{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"missing param \"a\\\\b\""},"id":1}`},
+	} {
+		if got := handle(e, `{"jsonrpc":"2.0","method":"f","params":`+tt.params+`,"id":1}`); got != tt.want {
+			t.Errorf("%s: got %s, want %s", tt.params, got, tt.want)
+		}
+	}
+}

@@ -34,6 +34,12 @@ func requestSeeds() []string {
 		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
 		`{"jsonrpc":"2.0","method":"add","params":[` + strings.Repeat("9", 400) + `,1],"id":1}`,
 		`{"jsonrpc":"2.0","method":"echo","params":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `,"id":1}`,
+		// The batch fast paths: known keys read by one word, the method
+		// remembered from item to item, small structs' names compared in turn.
+		`[{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":2},"id":1},{"jsonrpc":"2.0","method":"add","params":{"A":1,"b":2,"a":3},"id":2},` +
+			`{"jsonrpc":"2.0","method":"nope","id":3},{"jsonrpc":"2.0","method":"add","params":[1],"id":4},{"jsonrpc":"2.0","method":"ad","id":5}]`,
+		`{"jsonrpcx":"2.0","jsonrpc" :"2.0","method":"add","params":{"\u0061":1,"b":2.5e0},"id":1}`,
+		`{"id":1,"params":[123456789012345678,-0.5],"method":"add","jsonrpc":"2.0"}`,
 	}
 	for _, c := range spectest.Cases {
 		seeds = append(seeds, c.In)
