@@ -202,12 +202,7 @@ func (d *paramsDecoder) keyMatches(key []byte, name string) bool {
 }
 
 func (d *paramsDecoder) decodeStruct(params []byte, base unsafe.Pointer) error {
-	if len(d.fields) > 64 {
-		return d.decodeLargeStruct(params, base)
-	}
-	// Up to 64 fields: the fields seen fit in a word, and one comparison
-	// with the required mask replaces a loop over the fields.
-	var seen uint64
+	var seen [maxParamFields / 64]uint64
 	it := codec.Iterate(params)
 	for it.Next() {
 		k := it.Index()
@@ -223,33 +218,15 @@ func (d *paramsDecoder) decodeStruct(params []byte, base unsafe.Pointer) error {
 		if err := f.decode(it.Value(), unsafe.Add(base, f.offset)); err != nil {
 			return invalidParams("param %q: %v", f.name, err)
 		}
-		seen |= 1 << k
-	}
-	if missing := d.required &^ seen; missing != 0 {
-		return invalidParams("missing param %q", d.fields[bits.TrailingZeros64(missing)].name)
-	}
-	return nil
-}
-
-// decodeLargeStruct is decodeStruct for structs of more than 64 fields.
-func (d *paramsDecoder) decodeLargeStruct(params []byte, base unsafe.Pointer) error {
-	var seen [maxParamFields / 64]uint64
-	it := codec.Iterate(params)
-	for it.Next() {
-		k := it.Index()
-		if it.IsObject() {
-			k = d.fieldByName(it.Key())
-			if k < 0 {
-				continue
-			}
-		} else if k >= len(d.fields) {
-			return invalidParams("too many params: want at most %d, got %d", len(d.fields), countElements(params))
-		}
-		f := &d.fields[k]
-		if err := f.decode(it.Value(), unsafe.Add(base, f.offset)); err != nil {
-			return invalidParams("param %q: %v", f.name, err)
-		}
 		seen[k/64] |= 1 << (k % 64)
+	}
+	if len(d.fields) <= 64 {
+		// The common case: one comparison with the required mask instead
+		// of a loop over the fields.
+		if missing := d.required &^ seen[0]; missing != 0 {
+			return invalidParams("missing param %q", d.fields[bits.TrailingZeros64(missing)].name)
+		}
+		return nil
 	}
 	for k := range d.fields {
 		if d.fields[k].required && seen[k/64]&(1<<(k%64)) == 0 {
