@@ -15,6 +15,7 @@ import (
 	"github.com/jetrpc/jetrpc/codec"
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/fastserver"
+	"github.com/jetrpc/jetrpc/metrics"
 	"github.com/jetrpc/jetrpc/middleware"
 )
 
@@ -125,17 +126,18 @@ func checkToken(_ context.Context, authorization []byte) error { return nil }
 // Example_features shows the engine's options and middleware. Compiled,
 // not run.
 func Example_features() {
-	var w http.ResponseWriter
+	mux := http.NewServeMux()
 	add := func(_ context.Context, p AddParams) (float64, error) { return p.A + p.B, nil }
 
-	m := middleware.NewMetrics()
+	m := metrics.New() // Prometheus: calls, errors by code, duration histograms per method; HTTP statuses, bytes, connections
 	e := engine.New(
 		engine.WithIntrospection(), // system.listMethods, system.methodHelp, system.methodSignature, rpc.discover (OpenRPC 1.3.2)
-		engine.WithMiddleware(middleware.Logging(slog.Default(), slog.LevelInfo), middleware.Auth(checkToken), m.Middleware()),
+		engine.WithMiddleware(m.Middleware(), middleware.Logging(slog.Default(), slog.LevelDebug), middleware.Auth(checkToken)),
+		engine.WithObserver(m),                // what reaches no method: unknown methods, invalid requests, parse errors
 		engine.WithCallTimeout(5*time.Second), // -32001 "call timed out"; the handler's context is cancelled
 		engine.WithV1Compat(),                 // JSON-RPC 1.0 requests answered in 1.0 form
 	)
 	engine.Register(e, "add", add, engine.Describe("adds two numbers"), engine.Timeout(time.Second))
 	engine.RegisterStruct(e, "calc", &Calc{}) // Calc.Add → "calc.add", like jsonrpclib's register_instance
-	m.WritePrometheus(w)                      // jetrpc_calls_total, jetrpc_errors_total, jetrpc_call_duration_seconds per method
+	mux.Handle("GET /metrics", m.Handler())   // or, on fastserver: srv.Handle("/metrics", m.FastHTTPHandler())
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,6 +27,7 @@ type Engine struct {
 	calls   sync.Pool // *Call
 
 	middleware       []Middleware
+	observers        []Observer
 	introspection    bool
 	openrpc          atomic.Pointer[[]byte] // the rpc.discover answer, rebuilt at each registration
 	openrpcTitle     string
@@ -190,9 +190,18 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 	defer codec.ReleaseBatch(b)
 	b.Limits = e.limits
 	if err := b.Parse(in); err != nil {
+		if e.observers != nil {
+			e.rejectAll(ctx, codec.ErrParse)
+		}
 		return codec.AppendParseError(dst, err.(*codec.SyntaxError))
 	}
+	if e.observers != nil && b.IsArray && b.Items > 0 {
+		e.observeBatch(b.Items)
+	}
 	if b.Items > len(b.Requests) && b.Items > 1 { // over MaxItems: none of it runs
+		if e.observers != nil {
+			e.rejectAll(ctx, codec.ErrInvalidRequest)
+		}
 		reason := fmt.Sprintf("batch has %d items, more than the limit of %d", b.Items, e.limits.MaxItems)
 		return codec.AppendError(dst, nil, codec.ErrInvalidRequest.WithData(reason))
 	}
@@ -205,6 +214,9 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 	}
 	if r := &b.Requests[0]; r.Invalid == codec.InvalidEmptyBatch {
 		// An empty batch is answered with one error, not an array.
+		if e.observers != nil {
+			e.rejectAll(ctx, codec.ErrInvalidRequest)
+		}
 		return codec.AppendInvalidRequest(dst, nil, r.Invalid)
 	}
 	if e.batchWorkers > 1 && len(b.Requests) > 1 {
@@ -215,7 +227,11 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 	for i := range b.Requests {
 		if e.maxResponseBytes > 0 && len(dst)-start > e.maxResponseBytes {
 			// The budget is spent (error answers count too): the rest is not run.
-			if r := &b.Requests[i]; !r.IsNotification() {
+			r := &b.Requests[i]
+			if e.observers != nil {
+				e.reject(ctx, r, e.isRegistered(r.Method), ErrResponseTooLarge)
+			}
+			if !r.IsNotification() {
 				dst = codec.AppendError(codec.AppendBatchItem(dst, start), r.ID, ErrResponseTooLarge)
 			}
 			continue
@@ -242,12 +258,18 @@ func (e *Engine) appendConcurrently(ctx context.Context, dst []byte, reqs []code
 	for i := range reqs {
 		r := &reqs[i]
 		if ce := ended(ctx); ce != nil { // the request is over: the rest is not started
+			if e.observers != nil {
+				e.reject(ctx, r, e.isRegistered(r.Method), ce)
+			}
 			if !r.IsNotification() {
 				answers[i], owed[i] = codec.AppendError(nil, r.ID, ce), true
 			}
 			continue
 		}
 		if e.maxResponseBytes > 0 && used.Load() > int64(e.maxResponseBytes) {
+			if e.observers != nil {
+				e.reject(ctx, r, e.isRegistered(r.Method), ErrResponseTooLarge)
+			}
 			if !r.IsNotification() {
 				answers[i], owed[i] = codec.AppendError(nil, r.ID, ErrResponseTooLarge), true
 			}
@@ -278,6 +300,9 @@ func (e *Engine) appendConcurrently(ctx context.Context, dst []byte, reqs []code
 // nothing, when no answer is owed.
 func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Request) ([]byte, bool) {
 	if r.Invalid != "" {
+		if e.observers != nil {
+			e.reject(ctx, r, false, codec.ErrInvalidRequest)
+		}
 		return codec.AppendInvalidRequest(dst, r.ID, r.Invalid), true
 	}
 	v1 := r.Version == codec.VersionNone // accepted only under WithV1Compat
@@ -292,12 +317,18 @@ func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Re
 		}
 	}
 	if m == nil {
+		if e.observers != nil {
+			e.reject(ctx, r, false, codec.ErrMethodNotFound)
+		}
 		if r.IsNotification() {
 			return dst, false
 		}
 		return appendError(dst, r.ID, codec.ErrMethodNotFound, v1), true
 	}
 	if ce := ended(ctx); ce != nil { // not run: its request is over
+		if e.observers != nil {
+			e.reject(ctx, r, true, ce)
+		}
 		if r.IsNotification() {
 			return dst, false
 		}
@@ -413,7 +444,7 @@ var errPanic = codec.ErrInternal
 func (e *Engine) invoke(m *method, c *Call) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			e.logger.Error("jetrpc: handler panicked", "method", m.name, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			e.logPanic(m.name, p)
 			err = errPanic
 		}
 	}()

@@ -39,7 +39,11 @@ type MethodOption struct {
 // Middleware wraps a method's Handler, for logging, auth, metrics and the
 // like. Middleware is composed with the handler once, at registration: a
 // call then pays only for what the middleware itself does, and an engine
-// without middleware runs its handlers directly.
+// without middleware runs its handlers directly. It is called once per
+// method registered, so what the Handler it returns captures belongs to
+// that one method (a per-method cache, say). A panic in the method reaches
+// the middleware as the error the client gets (ErrorOf gives -32603).
+// Requests that never reach a method are seen by an Observer instead.
 type Middleware func(next Handler) Handler
 
 // Use wraps one method in middleware, the first outermost, inside the
@@ -125,7 +129,11 @@ func (e *Engine) insert(m *method) error {
 	if _, ok := old[m.name]; ok {
 		return fmt.Errorf("%w: %q", ErrDuplicateMethod, m.name)
 	}
-	// Compose once: the method's own middleware inside the global one.
+	// Compose once: the method's own middleware inside the global one,
+	// around a recover that lets the middleware see a panic as -32603.
+	if len(m.middleware)+len(e.middleware) > 0 {
+		m.handler = e.recovering(m.name, m.handler)
+	}
 	for i := len(m.middleware) - 1; i >= 0; i-- {
 		m.handler = m.middleware[i](m.handler)
 	}

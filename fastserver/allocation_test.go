@@ -6,9 +6,11 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/fastserver"
 	"github.com/jetrpc/jetrpc/internal/memconn"
 	"github.com/jetrpc/jetrpc/internal/testserver"
+	"github.com/jetrpc/jetrpc/metrics"
 )
 
 // TestHTTPRequestAllocations serves whole HTTP requests (parse, handler,
@@ -22,7 +24,17 @@ func TestHTTPRequestAllocations(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation allocates")
 	}
-	srv := fastserver.New(testserver.Demo(t), fastserver.Config{})
+	m := metrics.New()
+	for _, srv := range []*fastserver.Server{
+		fastserver.New(testserver.Demo(t), fastserver.Config{}),
+		// With metrics, as jetrpc serve runs: the engine's and the server's.
+		fastserver.New(testserver.Demo(t, engine.WithMiddleware(m.Middleware()), engine.WithObserver(m)), fastserver.Config{Observer: m}),
+	} {
+		testRequestAllocations(t, srv)
+	}
+}
+
+func testRequestAllocations(t *testing.T, srv *fastserver.Server) {
 	own := fastserver.NewFastHTTPServer(srv.HandleFastHTTP, srv.Config())
 	for _, body := range []string{
 		`{"jsonrpc":"2.0","method":"ping","id":1}`,
@@ -53,7 +65,7 @@ func TestHTTPRequestAllocations(t *testing.T) {
 			}
 			serve(101) // warm the pools
 			if perRequest := (serve(101) - serve(1)) / 100; perRequest != 0 {
-				t.Errorf("%s %s: %v allocs per HTTP request, want 0", name, body, perRequest)
+				t.Errorf("%s %s (observer %v): %v allocs per HTTP request, want 0", name, body, srv.Config().Observer != nil, perRequest)
 			}
 		}
 	}

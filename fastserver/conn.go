@@ -70,10 +70,11 @@ type conn struct {
 	// then 431, otherwise the request line itself is too long (414).
 	lineDone bool
 
-	used   atomic.Bool // a byte has been read: no longer a fresh connection
-	linger atomic.Bool // drain what the client still sends before closing
-	closed atomic.Bool
-	call   callContext // the context of the request in progress
+	accepted time.Time   // see closeFresh
+	used     atomic.Bool // a byte has been read: no longer a fresh connection
+	linger   atomic.Bool // drain what the client still sends before closing
+	closed   atomic.Bool
+	call     callContext // the context of the request in progress
 }
 
 // errBareLF ends a request whose header block ends with a bare LF, which
@@ -186,24 +187,37 @@ func connOf(ctx *fasthttp.RequestCtx) *conn {
 }
 
 // admit tracks sock within MaxConns and MaxConnsPerIP, or returns nil and
-// the refusal to answer with. A server shutting down takes no connection.
+// the refusal to answer with. A connection accepted from a listener as
+// Shutdown closes it is taken and served: its client may have sent a
+// request already (ServeConn refuses connections once Shutdown has begun).
 func (s *Server) admit(sock net.Conn) (*conn, []byte) {
 	ip := ipOf(sock.RemoteAddr())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case s.closing.Load():
-		return nil, nil
 	case len(s.conns) >= s.cfg.MaxConns:
+		s.observeConnRefusal(fasthttp.StatusServiceUnavailable, s.refusals.tooManyConns)
 		return nil, s.refusals.tooManyConns
 	case s.cfg.MaxConnsPerIP > 0 && s.perIP[ip] >= s.cfg.MaxConnsPerIP:
+		s.observeConnRefusal(fasthttp.StatusTooManyRequests, s.refusals.tooManyFromIP)
 		return nil, s.refusals.tooManyFromIP
 	}
-	c := &conn{Conn: sock, sock: sock, s: s, ip: ip}
+	c := &conn{Conn: sock, sock: sock, s: s, ip: ip, accepted: time.Now()}
 	c.call = callContext{s: s, conn: c, done: make(chan struct{})}
 	s.conns[c] = struct{}{}
 	s.perIP[ip]++
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.ObserveConns(1)
+	}
 	return c, nil
+}
+
+// observeConnRefusal tells the observer of a connection refused with a
+// pre-encoded answer (headers and body: counted whole).
+func (s *Server) observeConnRefusal(status int, refusal []byte) {
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.ObserveHTTP(status, 0, len(refusal))
+	}
 }
 
 // forget drops c from the counts; Shutdown waits for this of every
@@ -215,6 +229,9 @@ func (s *Server) forget(c *conn) {
 		return
 	}
 	delete(s.conns, c)
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.ObserveConns(-1)
+	}
 	if s.perIP[c.ip] <= 1 {
 		delete(s.perIP, c.ip) // the map holds only live peers
 	} else {
@@ -222,16 +239,22 @@ func (s *Server) forget(c *conn) {
 	}
 }
 
-// closeFresh closes the connections that have not sent a byte, so that
-// they do not hold a graceful shutdown; it reports how many stay open.
-// (fasthttp, like net/http, counts such a connection as idle only after
-// 5 s.) One whose first bytes are in flight right now loses them: its
-// request was never accepted, and its client sees the connection close.
+// freshGrace is how long a connection accepted just before shutdown may
+// stay silent before shutdown closes it: its client may have sent a
+// request that has not arrived yet.
+const freshGrace = 100 * time.Millisecond
+
+// closeFresh closes the connections that have not sent a byte since they
+// were accepted at least freshGrace ago, so that they do not hold a
+// graceful shutdown (fasthttp, like net/http, counts such a connection as
+// idle only after 5 s); it reports how many stay open. One whose first
+// bytes are in flight right now loses them: its client sees the
+// connection close before any request was read.
 func (s *Server) closeFresh() (open int) {
 	s.mu.Lock()
 	var fresh []*conn
 	for c := range s.conns {
-		if !c.used.Load() {
+		if !c.used.Load() && time.Since(c.accepted) >= freshGrace {
 			fresh = append(fresh, c)
 		}
 	}
@@ -241,6 +264,26 @@ func (s *Server) closeFresh() (open int) {
 		c.Close()
 	}
 	return open
+}
+
+// closeFreshUntilDone closes fresh connections (see closeFresh) now and
+// every freshGrace/4 until the returned function is called.
+func (s *Server) closeFreshUntilDone() (stop func()) {
+	s.closeFresh()
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(freshGrace / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				s.closeFresh()
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // closeAll closes every tracked connection at the end of a shutdown,

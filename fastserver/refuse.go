@@ -68,6 +68,15 @@ func (s *Server) handleRequestError(ctx *fasthttp.RequestCtx, err error) {
 	default:
 		refuse(ctx, s.cfg, statusOfReadError(err, c))
 	}
+	s.observeRefusal(ctx)
+}
+
+// observeRefusal tells the observer of a request refused before it was
+// read.
+func (s *Server) observeRefusal(ctx *fasthttp.RequestCtx) {
+	if o := s.cfg.Observer; o != nil {
+		o.ObserveHTTP(ctx.Response.StatusCode(), max(ctx.Request.Header.ContentLength(), 0), len(ctx.Response.Body()))
+	}
 }
 
 // bufferedBody reports whether a body of the declared length n is counted
@@ -119,6 +128,7 @@ func (s *Server) expect(ctx *fasthttp.RequestCtx) int {
 	// fasthttp writes this response as it is (its documentation asks to
 	// leave it alone; v1.74.0 only sets the status and Connection: close).
 	refuse(ctx, s.cfg, status)
+	s.observeRefusal(ctx)
 	connOf(ctx).lingerOnClose()
 	return status
 }

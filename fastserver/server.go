@@ -131,6 +131,24 @@ type Config struct {
 	// Logger receives fasthttp's connection errors (client misbehaviour,
 	// at Debug level); slog.Default() when nil.
 	Logger *slog.Logger
+	// Observer, when set, is told of every HTTP request to Path, refusals
+	// included, and of connections opening and closing, for metrics
+	// (metrics.Metrics is one).
+	Observer Observer
+}
+
+// Observer is told what the server does, for metrics. Its methods run on
+// the request path, concurrently: they must be cheap and safe for
+// concurrent use.
+type Observer interface {
+	// ObserveHTTP is called once per request answered on Path or refused
+	// (wherever it was sent: a refusal may come before the path is read),
+	// with the status, the request body's length (as declared, for a
+	// refused body) and the answer body's.
+	ObserveHTTP(status, requestBytes, answerBytes int)
+	// ObserveConns is called with +1 when a connection is accepted and -1
+	// when it is closed.
+	ObserveConns(delta int)
 }
 
 func (c Config) withDefaults() Config {
@@ -179,8 +197,11 @@ type Server struct {
 	buffered atomic.Int64 // bytes counted against MaxBufferedBytes
 	// highWater is set when buffered passes a share of the bound; see unbuffer.
 	highWater atomic.Bool
-	closing   atomic.Bool // Shutdown has begun
-	cancelled atomic.Bool // Shutdown's grace period is over
+	stopping  atomic.Bool                        // Shutdown has begun
+	closing   atomic.Bool                        // Shutdown has closed the listeners
+	draining  atomic.Bool                        // Drain or Shutdown has begun: not ready
+	handlers  map[string]fasthttp.RequestHandler // see Handle
+	cancelled atomic.Bool                        // Shutdown's grace period is over
 
 	mu        sync.Mutex
 	conns     map[*conn]struct{}
@@ -274,8 +295,24 @@ var (
 // cancelled when their client leaves) does not happen.
 func (s *Server) HandleFastHTTP(ctx *fasthttp.RequestCtx) {
 	c := connOf(ctx)
-	s.handle(ctx, c)
-	if s.closing.Load() {
+	if h := s.handlers; h != nil && !bytes.Equal(ctx.Path(), s.path) {
+		if h := h[string(ctx.Path())]; h != nil { // no allocation: the compiler reads the bytes in place
+			h(ctx)
+			s.endIfDraining(ctx, c)
+			return
+		}
+	}
+	in, out := s.handle(ctx, c)
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.ObserveHTTP(ctx.Response.StatusCode(), in, out)
+	}
+	s.endIfDraining(ctx, c)
+}
+
+// endIfDraining ends a keep-alive connection with this answer once the
+// server drains or shuts down.
+func (s *Server) endIfDraining(ctx *fasthttp.RequestCtx, c *conn) {
+	if s.draining.Load() {
 		// After whatever reset the response: a keep-alive client learns that
 		// this connection ends here, and one that already sent its next
 		// request gets a drained close, not a reset.
@@ -284,22 +321,24 @@ func (s *Server) HandleFastHTTP(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-func (s *Server) handle(ctx *fasthttp.RequestCtx, c *conn) {
+// handle serves one request and returns the lengths of its body and of
+// its answer's.
+func (s *Server) handle(ctx *fasthttp.RequestCtx, c *conn) (in, out int) {
 	if s.cfg.CORSOrigin != "" {
 		if bytes.Equal(ctx.Method(), strOptions) && bytes.Equal(ctx.Path(), s.path) {
 			s.preflight(ctx)
-			return
+			return 0, 0
 		}
 		ctx.Response.Header.Set(fasthttp.HeaderAccessControlAllowOrigin, s.cfg.CORSOrigin)
 	}
 	if status := s.check(ctx); status != 0 {
 		refuse(ctx, s.cfg, status)
-		return
+		return len(ctx.Request.Body()), len(ctx.Response.Body())
 	}
 	if s.inFlight.Add(1) > int64(s.cfg.MaxInFlight) || s.overBuffered() {
 		s.inFlight.Add(-1)
 		refuse(ctx, s.cfg, fasthttp.StatusServiceUnavailable)
-		return
+		return len(ctx.Request.Body()), len(ctx.Response.Body())
 	}
 	cc := s.acquireCall(ctx, c)
 	a := answers.Get().(*answer)
@@ -313,13 +352,15 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx, c *conn) {
 	}
 	ctx.Request.ReleaseBody(countedBytes) // a large body goes to the collector, not to fasthttp's pool
 	ctx.Request.ResetBody()
-	if len(a.b) == 0 {
+	in, out = len(body), len(a.b)
+	if out == 0 {
 		a.s = s
 		a.Close()
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
-		return
+		return in, 0
 	}
 	s.send(ctx, a)
+	return in, out
 }
 
 // check applies the HTTP rules a request must pass before its body is
@@ -493,7 +534,7 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	delete(s.listeners, ln)
 	s.mu.Unlock()
-	if s.closing.Load() {
+	if s.stopping.Load() { // the listener was shut down by Shutdown (httpsem.Quiesce)
 		return ErrServerClosed
 	}
 	return err
@@ -504,6 +545,10 @@ func (s *Server) Serve(ln net.Listener) error {
 // It returns when the connection ends; ErrServerClosed, having closed it,
 // once Shutdown has begun.
 func (s *Server) ServeConn(c net.Conn) error {
+	if s.closing.Load() {
+		c.Close()
+		return ErrServerClosed
+	}
 	tc, refusal := s.admit(c)
 	if tc == nil {
 		s.refuseConn(c, refusal, false)
@@ -514,6 +559,10 @@ func (s *Server) ServeConn(c net.Conn) error {
 	}
 	return s.srv.ServeConn(tc)
 }
+
+// quiesceWait bounds how long Shutdown waits, before it closes a listener,
+// for the connections queued in the kernel to be accepted (httpsem.Quiesce).
+const quiesceWait = 250 * time.Millisecond
 
 // shutdownWait bounds how long Shutdown waits, once its grace period is
 // over and the calls still running are cancelled, for their answers to be
@@ -535,13 +584,25 @@ var ErrUnanswered = errors.New("fastserver: shutdown: calls left unanswered")
 // accepted was answered, and ErrUnanswered otherwise; either way every
 // connection is closed when it returns.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopping.Store(true)
+	s.draining.Store(true)
+	s.mu.Lock()
+	lns := make([]net.Listener, 0, len(s.listeners))
+	for ln := range s.listeners {
+		lns = append(lns, ln)
+	}
+	s.mu.Unlock()
+	for _, ln := range lns {
+		httpsem.Quiesce(ln, quiesceWait) // connections queued in the kernel are accepted, not reset
+	}
 	s.mu.Lock()
 	s.closing.Store(true)
 	for ln := range s.listeners {
 		ln.Close() // fasthttp closes those it knows; this one may not be known yet
 	}
 	s.mu.Unlock()
-	s.closeFresh()
+	stopClosingFresh := s.closeFreshUntilDone()
+	defer stopClosingFresh()
 	stop := context.AfterFunc(ctx, s.cancelCalls)
 	defer stop()
 	if s.srv.ShutdownWithContext(ctx) != nil {

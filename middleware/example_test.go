@@ -41,8 +41,8 @@ func Example() {
 	fmt.Printf("%s\n", e.Append(ctx, nil, []byte(`{"jsonrpc":"2.0","method":"open","id":1}`)))
 	fmt.Printf("%s\n", e.Append(ctx, nil, []byte(`{"jsonrpc":"2.0","method":"secret","id":2}`)))
 	// Output:
-	// level=INFO msg="jetrpc call" method=open notification=false
+	// level=INFO msg="jetrpc call" method=open id=1 code=0
 	// {"jsonrpc":"2.0","result":"hi","id":1}
-	// level=INFO msg="jetrpc call" method=secret notification=false code=-32004 error=unauthorized
+	// level=INFO msg="jetrpc call" method=secret id=2 code=-32004 error=unauthorized
 	// {"jsonrpc":"2.0","error":{"code":-32004,"message":"unauthorized"},"id":2}
 }

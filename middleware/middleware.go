@@ -1,12 +1,11 @@
 // Package middleware holds engine.Middleware for production servers:
-// structured logging with log/slog, an authorization check on transport
-// metadata, and per-method metrics in Prometheus text format.
+// per-call logging with log/slog and an authorization check on transport
+// metadata. (Prometheus metrics are in package metrics.)
 //
-//	e := engine.New(engine.WithMiddleware(
-//		middleware.Logging(slog.Default(), slog.LevelInfo),
-//		middleware.Auth(checkToken),
-//		metrics.Middleware(),
-//	))
+//	e := engine.New(
+//		engine.WithMiddleware(middleware.Logging(slog.Default(), slog.LevelInfo), middleware.Auth(checkToken)),
+//		engine.WithObserver(middleware.LoggingObserver(slog.Default(), slog.LevelInfo)),
+//	)
 //
 // Each is composed once, at registration (see engine.Middleware).
 package middleware
@@ -14,20 +13,21 @@ package middleware
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/VictoriaMetrics/metrics"
 	"github.com/jetrpc/jetrpc/codec"
 	"github.com/jetrpc/jetrpc/engine"
 )
 
-// Logging logs every call at level: method, duration, and the error's
-// code and message when it failed. When the logger does not log at level
-// it costs one Enabled check per call; when it does, what slog allocates.
+// Logging logs every call that runs at level, one record "jetrpc call"
+// each: method, id (absent for a notification), code (0 when it
+// succeeded), duration, remote (the client's address, when the call came
+// through a transport), and error, the message, when it failed. Requests
+// that never reach a method are logged by LoggingObserver. When the
+// logger does not log at level (per-call logging is off) it costs one
+// Enabled check per call and allocates nothing; when it does, what slog
+// allocates.
 func Logging(l *slog.Logger, level slog.Level) engine.Middleware {
 	return func(next engine.Handler) engine.Handler {
 		return func(c *engine.Call) error {
@@ -36,27 +36,66 @@ func Logging(l *slog.Logger, level slog.Level) engine.Middleware {
 			}
 			start := time.Now()
 			err := next(c)
-			attrs := []slog.Attr{
-				slog.String("method", string(c.Method())),
-				slog.Duration("duration", time.Since(start)),
-				slog.Bool("notification", c.IsNotification()),
-			}
-			if err != nil {
-				code, msg := codeOf(err)
-				attrs = append(attrs, slog.Int("code", int(code)), slog.String("error", msg))
-			}
-			l.LogAttrs(c.Context(), level, "jetrpc call", attrs...)
+			logCall(c.Context(), l, level, c.Method(), c.ID(), err, time.Since(start))
 			return err
 		}
 	}
 }
 
-// codeOf is the JSON-RPC code the engine will answer err with, and the
-// message to log: the answer's, or for an internal error (which the client
-// sees without detail) the error's own text.
+// LoggingObserver logs, as Logging does and with the same attributes
+// (the duration aside), the requests the engine answers without running a
+// method (see engine.Observer); method is then the name as sent, or absent
+// when none could be read. Pass it to engine.WithObserver beside Logging.
+// When the logger does not log at level it costs an Enabled check.
+func LoggingObserver(l *slog.Logger, level slog.Level) engine.Observer {
+	return loggingObserver{l, level}
+}
+
+type loggingObserver struct {
+	l     *slog.Logger
+	level slog.Level
+}
+
+func (o loggingObserver) ObserveBatch(int) {}
+
+func (o loggingObserver) ObserveRejected(ctx context.Context, r engine.Rejection) {
+	if o.l.Enabled(ctx, o.level) {
+		logCall(ctx, o.l, o.level, r.Method, r.ID, r.Error, -1)
+	}
+}
+
+// logCall writes one record; a negative duration is left out.
+func logCall(ctx context.Context, l *slog.Logger, level slog.Level, method, id []byte, err error, d time.Duration) {
+	attrs := make([]slog.Attr, 0, 7)
+	if method != nil {
+		attrs = append(attrs, slog.String("method", string(method)))
+	}
+	if id != nil {
+		attrs = append(attrs, slog.String("id", string(id)))
+	}
+	code, msg := codeOf(err)
+	attrs = append(attrs, slog.Int("code", int(code)))
+	if d >= 0 {
+		attrs = append(attrs, slog.Duration("duration", d))
+	}
+	if md := engine.MetadataFrom(ctx); md != nil {
+		attrs = append(attrs, slog.String("remote", md.RemoteAddr().String()))
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", msg))
+	}
+	l.LogAttrs(ctx, level, "jetrpc call", attrs...)
+}
+
+// codeOf is the JSON-RPC code the engine answers err with (0 for nil), and
+// the message to log: the answer's, or for an internal error (which the
+// client sees without detail) the error's own text.
 func codeOf(err error) (codec.Code, string) {
 	ce := engine.ErrorOf(err)
-	if ce == codec.ErrInternal {
+	switch {
+	case ce == nil:
+		return 0, ""
+	case ce == codec.ErrInternal:
 		return ce.Code, err.Error()
 	}
 	return ce.Code, ce.Message
@@ -87,80 +126,4 @@ func Auth(check func(ctx context.Context, authorization []byte) error) engine.Mi
 			return next(c)
 		}
 	}
-}
-
-// Metrics counts calls and errors and times them, per method, in a
-// VictoriaMetrics metrics.Set, exposed in Prometheus text format with
-// WritePrometheus:
-//
-//	jetrpc_calls_total{method="add"}
-//	jetrpc_errors_total{method="add"}
-//	jetrpc_call_duration_seconds{method="add"} (a histogram)
-//
-// It is safe for concurrent use. A call costs a lookup of its method's
-// metrics, without allocating once the method has been seen.
-type Metrics struct {
-	set     *metrics.Set
-	mu      sync.RWMutex
-	methods map[string]*methodMetrics
-}
-
-type methodMetrics struct {
-	calls, errors *metrics.Counter
-	duration      *metrics.Histogram
-}
-
-// NewMetrics returns empty metrics.
-func NewMetrics() *Metrics {
-	return &Metrics{set: metrics.NewSet(), methods: map[string]*methodMetrics{}}
-}
-
-// Middleware returns the middleware that records into m.
-func (m *Metrics) Middleware() engine.Middleware {
-	return func(next engine.Handler) engine.Handler {
-		return func(c *engine.Call) error {
-			mm := m.forMethod(c.Method())
-			start := time.Now()
-			err := next(c)
-			mm.duration.UpdateDuration(start)
-			mm.calls.Inc()
-			if err != nil {
-				mm.errors.Inc()
-			}
-			return err
-		}
-	}
-}
-
-// forMethod returns the metrics of a method, creating them once.
-func (m *Metrics) forMethod(name []byte) *methodMetrics {
-	m.mu.RLock()
-	mm := m.methods[string(name)] // no allocation: the compiler reads the bytes in place
-	m.mu.RUnlock()
-	if mm != nil {
-		return mm
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	key := string(name)
-	if mm = m.methods[key]; mm == nil {
-		label := `{method="` + escapeLabel(key) + `"}`
-		mm = &methodMetrics{
-			calls:    m.set.NewCounter("jetrpc_calls_total" + label),
-			errors:   m.set.NewCounter("jetrpc_errors_total" + label),
-			duration: m.set.NewHistogram("jetrpc_call_duration_seconds" + label),
-		}
-		m.methods[key] = mm
-	}
-	return mm
-}
-
-// escapeLabel escapes a Prometheus label value.
-func escapeLabel(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
-}
-
-// WritePrometheus writes the metrics in Prometheus text format.
-func (m *Metrics) WritePrometheus(w io.Writer) {
-	m.set.WritePrometheus(w)
 }

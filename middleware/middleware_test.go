@@ -29,11 +29,25 @@ func TestLogging(t *testing.T) {
 		t.Fatal(err)
 	}
 	handle(e, `{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}`)
-	handle(e, `{"jsonrpc":"2.0","method":"fail","id":2}`)
-	out := buf.String()
-	if !strings.Contains(out, "method=add") || !strings.Contains(out, "duration=") ||
-		!strings.Contains(out, "method=fail") || !strings.Contains(out, "code=1000") || !strings.Contains(out, "error=fail") {
-		t.Errorf("log:\n%s", out)
+	handle(e, `{"jsonrpc":"2.0","method":"fail","id":"b"}`)
+	handle(e, `{"jsonrpc":"2.0","method":"ping"}`)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	for i, want := range [][]string{
+		{"method=add", "id=1", "code=0", "duration="},
+		{"method=fail", `id="\"b\""`, "code=1000", "error=fail"},
+		{"method=ping", "code=0"},
+	} {
+		if i >= len(lines) {
+			t.Fatalf("%d lines logged:\n%s", len(lines), buf.String())
+		}
+		for _, w := range want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("line %d: no %s in %s", i, w, lines[i])
+			}
+		}
+	}
+	if strings.Contains(lines[2], "id=") {
+		t.Errorf("a notification logged with an id: %s", lines[2])
 	}
 	// Below the logger's level: nothing logged, nothing allocated beyond the call.
 	buf.Reset()
@@ -85,30 +99,27 @@ func codecIs(err error, code codec.Code) bool {
 	return ok && ce.Code == code
 }
 
-func TestMetrics(t *testing.T) {
-	m := middleware.NewMetrics()
-	e := engine.New(engine.WithMiddleware(m.Middleware()))
-	demo.Register(e)
-	for range 3 {
-		handle(e, `{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}`)
+func TestLoggingRemoteAddrAndRejected(t *testing.T) {
+	var buf bytes.Buffer
+	l := slog.New(slog.NewTextHandler(&buf, nil))
+	e := testserver.Demo(t, engine.WithMiddleware(middleware.Logging(l, slog.LevelInfo)),
+		engine.WithObserver(middleware.LoggingObserver(l, slog.LevelInfo)))
+	url := testserver.Loopback(t, e)
+	c, err := client.Dial("http://" + url + fastserver.DefaultPath)
+	if err != nil {
+		t.Fatal(err)
 	}
-	handle(e, `{"jsonrpc":"2.0","method":"fail","id":1}`)
-	handle(e, `{"jsonrpc":"2.0","method":"nope","id":1}`) // unknown methods never reach middleware
-	var out bytes.Buffer
-	m.WritePrometheus(&out)
-	text := out.String()
-	for _, want := range []string{
-		`jetrpc_calls_total{method="add"} 3`,
-		`jetrpc_calls_total{method="fail"} 1`,
-		`jetrpc_errors_total{method="fail"} 1`,
-		`jetrpc_errors_total{method="add"} 0`,
-		`jetrpc_call_duration_seconds_count{method="add"} 3`,
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("missing %q in:\n%s", want, text)
+	c.Call(context.Background(), "ping", nil, nil)
+	c.Call(context.Background(), "nope", nil, nil)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("log:\n%s", buf.String())
+	}
+	for i, want := range [][]string{{"method=ping", "remote=127.0.0.1:"}, {"method=nope", "code=-32601", "remote=127.0.0.1:", `error="Method not found"`}} {
+		for _, w := range want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("line %d: no %s in %s", i, w, lines[i])
+			}
 		}
-	}
-	if strings.Contains(text, "nope") {
-		t.Error("an unknown method made metrics")
 	}
 }

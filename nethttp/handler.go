@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jetrpc/jetrpc/engine"
@@ -62,6 +63,17 @@ type Config struct {
 	// requests and allows that origin to read every answer, refusals
 	// included. Off by default.
 	CORSOrigin string
+	// Observer, when set, is told of every request the Handler answers,
+	// for metrics (metrics.Metrics is one; count connections with its
+	// ConnState on the http.Server).
+	Observer Observer
+}
+
+// Observer is told of every request a Handler answers: the status, the
+// request body's length (as declared, for a refused body) and the answer
+// body's. It runs on the request path, concurrently.
+type Observer interface {
+	ObserveHTTP(status, requestBytes, answerBytes int)
 }
 
 // Handler is an http.Handler serving an engine. It is safe for concurrent
@@ -70,6 +82,7 @@ type Handler struct {
 	engine   *engine.Engine
 	cfg      Config
 	contexts sync.Pool // *callContext
+	draining atomic.Bool
 }
 
 // New returns a Handler serving e.
@@ -90,6 +103,19 @@ func New(e *engine.Engine, cfg Config) *Handler {
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.draining.Load() {
+		w.Header().Set("Connection", "close") // net/http ends a keep-alive connection with this answer
+	}
+	status, in, out := h.serve(w, r)
+	if h.cfg.Observer != nil {
+		h.cfg.Observer.ObserveHTTP(status, in, out)
+	}
+}
+
+// serve answers one request and returns its status and the lengths of
+// its body and its answer's.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (status, in, out int) {
+	declared := int(max(r.ContentLength, 0))
 	if h.cfg.CORSOrigin != "" {
 		w.Header().Set("Access-Control-Allow-Origin", h.cfg.CORSOrigin)
 		if r.Method == http.MethodOptions {
@@ -97,31 +123,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Access-Control-Allow-Headers", httpsem.CORSHeaders)
 			w.Header().Set("Access-Control-Max-Age", httpsem.CORSMaxAge)
 			w.WriteHeader(http.StatusNoContent)
-			return
+			return http.StatusNoContent, 0, 0
 		}
 	}
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", httpsem.AllowedMethods)
-		refuse(w, http.StatusMethodNotAllowed)
-		return
+		return http.StatusMethodNotAllowed, declared, refuse(w, http.StatusMethodNotAllowed)
 	}
 	if !httpsem.AcceptedContentType([]byte(r.Header.Get("Content-Type"))) {
-		refuse(w, http.StatusUnsupportedMediaType)
-		return
+		return http.StatusUnsupportedMediaType, declared, refuse(w, http.StatusUnsupportedMediaType)
 	}
 	if r.ContentLength > int64(h.cfg.MaxBodySize) {
-		h.refuseBody(w, r)
-		return
+		return http.StatusRequestEntityTooLarge, declared, h.refuseBody(w, r)
 	}
 	body := bytebufferpool.Get()
 	defer bytebufferpool.Put(body)
 	if _, err := body.ReadFrom(io.LimitReader(r.Body, int64(h.cfg.MaxBodySize)+1)); err != nil {
-		refuse(w, http.StatusBadRequest)
-		return
+		return http.StatusBadRequest, len(body.B), refuse(w, http.StatusBadRequest)
 	}
 	if len(body.B) > h.cfg.MaxBodySize { // chunked bodies declare no length
-		h.refuseBody(w, r)
-		return
+		return http.StatusRequestEntityTooLarge, len(body.B), h.refuseBody(w, r)
 	}
 	ctx := r.Context()
 	if srv, ok := ctx.Value(http.ServerContextKey).(*http.Server); ok && srv.WriteTimeout > 0 {
@@ -131,25 +152,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	cc := h.contexts.Get().(*callContext)
 	cc.Context, cc.r = ctx, r
-	out := bytebufferpool.Get()
-	defer bytebufferpool.Put(out)
-	h.engine.Handle(cc, body.B, out)
+	answer := bytebufferpool.Get()
+	defer bytebufferpool.Put(answer)
+	h.engine.Handle(cc, body.B, answer)
 	cc.Context, cc.r = nil, nil
 	h.contexts.Put(cc)
-	if len(out.B) == 0 {
+	if len(answer.B) == 0 {
 		w.WriteHeader(http.StatusNoContent)
-		return
+		return http.StatusNoContent, len(body.B), 0
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(out.B)))
-	w.Write(out.B)
+	w.Header().Set("Content-Length", strconv.Itoa(len(answer.B)))
+	w.Write(answer.B)
+	return http.StatusOK, len(body.B), len(answer.B)
 }
 
-// refuse answers status with its one-line text; headers set before (CORS,
-// Allow) stay. Unlike http.Error it declares the length, so that a client
-// reads the whole refusal at once even while the handler goes on draining
-// the request body (see refuseBody).
-func refuse(w http.ResponseWriter, status int) {
+// refuse answers status with its one-line text, and returns the text's
+// length; headers set before (CORS, Allow) stay. Unlike http.Error it
+// declares the length, so that a client reads the whole refusal at once
+// even while the handler goes on draining the request body (see
+// refuseBody).
+func refuse(w http.ResponseWriter, status int) int {
 	text := httpsem.RefusalText(status) + "\n"
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=utf-8")
@@ -157,6 +180,7 @@ func refuse(w http.ResponseWriter, status int) {
 	h.Set("Content-Length", strconv.Itoa(len(text)))
 	w.WriteHeader(status)
 	io.WriteString(w, text)
+	return len(text)
 }
 
 // refuseBody answers 413 to a body over the limit, then reads and
@@ -166,16 +190,17 @@ func refuse(w http.ResponseWriter, status int) {
 // instead of the 413. With the body drained the connection even stays
 // open. A client that sent Expect: 100-continue gets the 413 without a
 // 100 Continue and sends no body, so there is nothing to drain.
-func (h *Handler) refuseBody(w http.ResponseWriter, r *http.Request) {
+// It returns the refusal's length.
+func (h *Handler) refuseBody(w http.ResponseWriter, r *http.Request) int {
 	rc := http.NewResponseController(w)
 	drain := h.cfg.LingerTimeout > 0 && r.Header.Get("Expect") == "" && rc.EnableFullDuplex() == nil
-	refuse(w, http.StatusRequestEntityTooLarge)
-	if !drain {
-		return
+	n := refuse(w, http.StatusRequestEntityTooLarge)
+	if drain {
+		rc.Flush()
+		rc.SetReadDeadline(time.Now().Add(h.cfg.LingerTimeout))
+		io.CopyN(io.Discard, r.Body, int64(h.cfg.LingerBytes))
 	}
-	rc.Flush()
-	rc.SetReadDeadline(time.Now().Add(h.cfg.LingerTimeout))
-	io.CopyN(io.Discard, r.Body, int64(h.cfg.LingerBytes))
+	return n
 }
 
 // callContext is the request's context, carrying its engine.Metadata.
@@ -207,3 +232,33 @@ type remoteAddr string
 
 func (a remoteAddr) Network() string { return "tcp" }
 func (a remoteAddr) String() string  { return string(a) }
+
+// Healthz answers 200 "ok": the process serves (a liveness probe). Mount
+// it on a mux: mux.Handle("/healthz", nethttp.Healthz).
+var Healthz http.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+})
+
+// Readyz answers 200 "ready" until Drain, then 503 "draining" (a readiness
+// probe). Mount it on a mux: mux.Handle("/readyz", h.Readyz()).
+func (h *Handler) Readyz() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if !h.Ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			io.WriteString(w, "draining\n")
+			return
+		}
+		io.WriteString(w, "ready\n")
+	})
+}
+
+// Ready reports whether the handler takes new work: false after Drain.
+func (h *Handler) Ready() bool { return !h.draining.Load() }
+
+// Drain begins a drain that a load balancer can follow: Readyz answers
+// 503 and every answer carries Connection: close, while calls are still
+// answered. Stop the server (Run's context, or http.Server.Shutdown) some
+// health-check intervals later. Drain cannot be undone.
+func (h *Handler) Drain() { h.draining.Store(true) }

@@ -16,6 +16,13 @@ import (
 // a function that stops it (as SIGINT does) and returns the exit status.
 func startServe(t *testing.T, args ...string) (string, func() int) {
 	t.Helper()
+	return startServeLogging(t, io.Discard, args...)
+}
+
+// startServeLogging is startServe with what serve writes to stderr after
+// its first line copied to log.
+func startServeLogging(t *testing.T, log io.Writer, args ...string) (string, func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	code := make(chan int, 1)
@@ -23,11 +30,12 @@ func startServe(t *testing.T, args ...string) (string, func() int) {
 		code <- run(ctx, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...), io.Discard, pw)
 		pw.Close()
 	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
+	r := bufio.NewReader(pr)
+	line, err := r.ReadString('\n')
 	if err != nil {
 		t.Fatalf("serve printed no address: %v", err)
 	}
-	go io.Copy(io.Discard, pr)
+	go io.Copy(log, r)
 	_, rest, _ := strings.Cut(line, "http://")
 	url := "http://" + strings.Fields(rest)[0]
 	return url, func() int {
@@ -214,7 +222,7 @@ func TestServeFlagsDocumented(t *testing.T) {
 	run(context.Background(), []string{"serve", "-h"}, io.Discard, &out)
 	for _, f := range []string{"-addr", "-path", "-max-body", "-read-timeout", "-write-timeout", "-idle-timeout", "-max-conns",
 		"-max-conns-per-ip", "-max-inflight", "-tls-cert", "-tls-key", "-unix", "-workers", "-cors", "-transport", "-baseline", "-v1compat", "-introspection",
-		"-max-header-bytes", "-max-buffered", "-linger-timeout", "-linger-bytes", "-grace"} {
+		"-max-header-bytes", "-max-buffered", "-linger-timeout", "-linger-bytes", "-grace", "-drain-delay", "-metrics", "-log-level", "-log-format"} {
 		if !strings.Contains(out.String(), "  "+f+" ") && !strings.Contains(out.String(), "  "+f+"\n") {
 			t.Errorf("serve -h does not document %s", f)
 		}

@@ -1,0 +1,190 @@
+package metrics_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/jetrpc/jetrpc/codec"
+	"github.com/jetrpc/jetrpc/engine"
+	"github.com/jetrpc/jetrpc/internal/demo"
+	"github.com/jetrpc/jetrpc/metrics"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+func newEngine(t testing.TB, m *metrics.Metrics) *engine.Engine {
+	t.Helper()
+	e := engine.New(engine.WithMiddleware(m.Middleware()), engine.WithObserver(m),
+		engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err := demo.Register(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.RegisterRaw("panics", func(*engine.Call) error { panic("boom") }); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// scrape serves GET /metrics and parses the answer with Prometheus' own
+// text-format parser.
+func scrape(t *testing.T, m *metrics.Metrics) (map[string]*dto.MetricFamily, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics: %d", rec.Code)
+	}
+	text := rec.Body.String()
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("Prometheus' parser refuses the output: %v\n%s", err, text)
+	}
+	return families, text
+}
+
+// find returns the series of family name with the given labels.
+func find(t *testing.T, families map[string]*dto.MetricFamily, name string, labels map[string]string) *dto.Metric {
+	t.Helper()
+	f := families[name]
+	if f == nil {
+		t.Fatalf("no family %s", name)
+	}
+outer:
+	for _, m := range f.Metric {
+		for k, v := range labels {
+			found := false
+			for _, lp := range m.Label {
+				if lp.GetName() == k && lp.GetValue() == v {
+					found = true
+				}
+			}
+			if !found {
+				continue outer
+			}
+		}
+		return m
+	}
+	t.Fatalf("no series %s%v", name, labels)
+	return nil
+}
+
+func TestPrometheusOutput(t *testing.T) {
+	m := metrics.New()
+	e := newEngine(t, m)
+	const n = 7
+	for range n {
+		e.Append(context.Background(), nil, []byte(`{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}`))
+	}
+	for _, req := range []string{
+		`{"jsonrpc":"2.0","method":"fail","id":1}`,
+		`{"jsonrpc":"2.0","method":"panics","id":1}`,
+		`{"jsonrpc":"2.0","method":"nope","id":1}`,
+		`{"jsonrpc":"2.0","method":"nope2"}`,
+		`{"jsonrpc":"2.0","method":`,
+		`[{"jsonrpc":"2.0","method":"ping","id":1},{"jsonrpc":"2.0","method":"add","params":{"a":1},"id":2},1]`,
+	} {
+		e.Append(context.Background(), nil, []byte(req))
+	}
+	m.ObserveHTTP(200, 50, 40)
+	m.ObserveHTTP(413, 6<<20, 30)
+	m.ObserveHTTP(415, 10, 30)
+	m.ObserveConns(1)
+	m.ObserveConns(1)
+	m.ObserveConns(-1)
+	families, text := scrape(t, m)
+
+	for _, name := range []string{"jetrpc_calls_total", "jetrpc_call_errors_total", "jetrpc_call_duration_seconds", "jetrpc_http_requests_total"} {
+		if !strings.Contains(text, "# HELP "+name+" ") || !strings.Contains(text, "# TYPE "+name+" ") {
+			t.Errorf("%s: no HELP or TYPE line", name)
+		}
+	}
+	if got := families["jetrpc_call_duration_seconds"].GetType(); got != dto.MetricType_HISTOGRAM {
+		t.Errorf("duration is a %v", got)
+	}
+	h := find(t, families, "jetrpc_call_duration_seconds", map[string]string{"method": "add"}).GetHistogram()
+	if h.GetSampleCount() != n+1 { // n calls and the batch's
+		t.Errorf("add: _count %d, want %d", h.GetSampleCount(), n+1)
+	}
+	checkBuckets(t, h)
+	for _, tc := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"jetrpc_calls_total", map[string]string{"method": "add"}, n + 1},
+		{"jetrpc_calls_total", map[string]string{"method": "panics"}, 1},
+		{"jetrpc_call_errors_total", map[string]string{"method": "panics", "code": "-32603"}, 1},
+		{"jetrpc_call_errors_total", map[string]string{"method": "fail", "code": "1000"}, 1},
+		{"jetrpc_call_errors_total", map[string]string{"method": "add", "code": "-32602"}, 1},
+		{"jetrpc_calls_total", map[string]string{"method": metrics.UnknownMethod}, 4},
+		{"jetrpc_call_errors_total", map[string]string{"method": metrics.UnknownMethod, "code": "-32601"}, 2},
+		{"jetrpc_call_errors_total", map[string]string{"method": metrics.UnknownMethod, "code": "-32700"}, 1},
+		{"jetrpc_call_errors_total", map[string]string{"method": metrics.UnknownMethod, "code": "-32600"}, 1},
+		{"jetrpc_http_requests_total", map[string]string{"code": "413"}, 1},
+		{"jetrpc_http_requests_total", map[string]string{"code": "415"}, 1},
+		{"jetrpc_open_connections", nil, 1},
+		{"jetrpc_calls_in_flight", nil, 0},
+	} {
+		s := find(t, families, tc.name, tc.labels)
+		got := s.GetCounter().GetValue() + s.GetGauge().GetValue()
+		if got != tc.want {
+			t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
+		}
+	}
+	batch := find(t, families, "jetrpc_batch_items", nil).GetHistogram()
+	if batch.GetSampleCount() != 1 || batch.GetSampleSum() != 3 {
+		t.Errorf("batch: count %d sum %v", batch.GetSampleCount(), batch.GetSampleSum())
+	}
+	checkBuckets(t, find(t, families, "jetrpc_http_request_size_bytes", nil).GetHistogram())
+	if strings.Contains(text, "nope") {
+		t.Error("an unknown method's name became a label")
+	}
+}
+
+// checkBuckets checks that a histogram's buckets are cumulative: sorted
+// upper bounds, counts that never decrease, none above _count.
+func checkBuckets(t *testing.T, h *dto.Histogram) {
+	t.Helper()
+	b := h.GetBucket()
+	if len(b) == 0 {
+		t.Fatal("no buckets")
+	}
+	if !sort.SliceIsSorted(b, func(i, j int) bool { return b[i].GetUpperBound() < b[j].GetUpperBound() }) {
+		t.Error("le bounds not sorted")
+	}
+	for i := 1; i < len(b); i++ {
+		if b[i].GetCumulativeCount() < b[i-1].GetCumulativeCount() {
+			t.Errorf("bucket le=%v: %d after %d", b[i].GetUpperBound(), b[i].GetCumulativeCount(), b[i-1].GetCumulativeCount())
+		}
+	}
+	if last := b[len(b)-1]; last.GetCumulativeCount() > h.GetSampleCount() && !math.IsInf(last.GetUpperBound(), 1) {
+		t.Errorf("last bucket %d above _count %d", last.GetCumulativeCount(), h.GetSampleCount())
+	}
+}
+
+// The number of error-code series per method is bounded.
+func TestErrorCodesBounded(t *testing.T) {
+	m := metrics.New()
+	e := engine.New(engine.WithMiddleware(m.Middleware()))
+	code := 0
+	e.RegisterRaw("codes", func(*engine.Call) error { code++; return &codec.Error{Code: codec.Code(-40000 - code), Message: "x"} })
+	for range 100 {
+		e.Append(context.Background(), nil, []byte(`{"jsonrpc":"2.0","method":"codes","id":1}`))
+	}
+	families, _ := scrape(t, m)
+	if n := len(families["jetrpc_call_errors_total"].Metric); n > 33 {
+		t.Errorf("%d error series for one method", n)
+	}
+	if v := find(t, families, "jetrpc_call_errors_total", map[string]string{"method": "codes", "code": "other"}).GetCounter().GetValue(); v != 100-32 {
+		t.Errorf("other: %v", v)
+	}
+}
