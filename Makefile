@@ -13,7 +13,7 @@ PEERSCOUNT    ?= 10
 PEERSOUT      ?= peers-bench.txt
 ARGS          ?=
 
-.PHONY: run build test unit allocs peers-test lint bench loopback vs-wrk peers loadtest fuzz stress soak idle clean
+.PHONY: run build test unit allocs peers-test lint bench loopback vs-wrk peers loadtest cluster fuzz stress soak idle clean
 
 ## run: serve the demo methods on 127.0.0.1:8080/json-rpc (ARGS='-addr … -path …'); Ctrl-C stops it gracefully
 run: build
@@ -51,6 +51,10 @@ $(STATICCHECK):
 ## bench: the benchmark suite, -count $(BENCHCOUNT) for benchstat, written to $(BENCHOUT)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./bench/... | tee $(BENCHOUT)
+
+## cluster: 3 backends behind HAProxy (installed if missing): throughput vs one backend, then a rolling restart under load that must fail no call
+cluster:
+	bench/cluster/run.sh
 
 ## fuzz: each fuzz target in turn for FUZZTIME (their seed corpora also run in every `go test`)
 fuzz:

@@ -257,13 +257,12 @@ func (e *Engine) appendConcurrently(ctx context.Context, dst []byte, reqs []code
 	var used atomic.Int64
 	for i := range reqs {
 		r := &reqs[i]
-		if ce := ended(ctx); ce != nil { // the request is over: the rest is not started
-			if e.observers != nil {
-				e.reject(ctx, r, e.isRegistered(r.Method), ce)
-			}
-			if !r.IsNotification() {
-				answers[i], owed[i] = codec.AppendError(nil, r.ID, ce), true
-			}
+		if ended(ctx) != nil {
+			// The request is over: appendOne answers inline without running
+			// the method, in the order and form a serial batch would.
+			c := e.calls.Get().(*Call)
+			answers[i], owed[i] = e.appendOne(ctx, c, nil, r)
+			e.calls.Put(c)
 			continue
 		}
 		if e.maxResponseBytes > 0 && used.Load() > int64(e.maxResponseBytes) {

@@ -619,6 +619,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	unanswered := s.inFlight.Load()
 	s.closeAll()
+	// A lingering connection is forgotten by its own goroutine once its
+	// socket is closed: wait (briefly) for that.
+	wait, cancel := context.WithTimeout(context.Background(), shutdownWait)
+	waitUntil(wait.Done(), func() bool { return s.openConns() == 0 })
+	cancel()
 	s.stopWatching()
 	if unanswered > 0 {
 		return fmt.Errorf("%w: %d", ErrUnanswered, unanswered)

@@ -24,14 +24,16 @@
 // and the Go runtime's and the process's own metrics.
 //
 // Recording a call allocates nothing: the method's series are found once,
-// on its first call, and then cost two atomic additions, a histogram
-// observation and two clock readings.
+// on its first call, and then cost four atomic additions and two readings
+// of the monotonic clock (about 60 ns on this project's 2-core machine,
+// where a clock reading alone costs 22 ns).
 package metrics
 
 import (
 	"context"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -66,16 +68,16 @@ const maxCodes = 32
 
 // Metrics holds a server's metrics. It is safe for concurrent use.
 type Metrics struct {
-	registry *prometheus.Registry
-	calls    *prometheus.CounterVec
-	errors   *prometheus.CounterVec
-	duration *prometheus.HistogramVec
-	inFlight atomic.Int64 // read by a GaugeFunc: one atomic add per call, not a float CAS loop
-	batch    prometheus.Histogram
-	requests *prometheus.CounterVec
-	inBytes  prometheus.Histogram
-	outBytes prometheus.Histogram
-	conns    prometheus.Gauge
+	registry      *prometheus.Registry
+	bounds        []int64   // duration buckets, nanoseconds
+	boundsSeconds []float64 // the same, seconds
+	errors        *prometheus.CounterVec
+	inFlight      atomic.Int64 // read by a GaugeFunc: one atomic add per call, not a float CAS loop
+	batch         prometheus.Histogram
+	requests      *prometheus.CounterVec
+	inBytes       prometheus.Histogram
+	outBytes      prometheus.Histogram
+	conns         prometheus.Gauge
 
 	mu       sync.Mutex
 	methods  map[string]*methodMetrics
@@ -87,8 +89,8 @@ type Metrics struct {
 type methodMetrics struct {
 	m        *Metrics
 	label    string
-	calls    prometheus.Counter
-	duration prometheus.Observer
+	rejected atomic.Uint64 // requests answered without running (engine.Observer)
+	duration *durations
 	codes    atomic.Pointer[[]codeCounter] // copied on each new code: read without locks
 	other    prometheus.Counter            // codes past maxCodes, under m.mu
 }
@@ -112,12 +114,14 @@ type options struct {
 func WithRegistry(r *prometheus.Registry) Option { return func(o *options) { o.registry = r } }
 
 // WithDurationBuckets sets the upper bounds, in seconds, of the call
-// duration histogram (DefaultDurationBuckets).
+// duration histogram (DefaultDurationBuckets): ascending, positive, at
+// nanosecond precision.
 func WithDurationBuckets(b []float64) Option { return func(o *options) { o.buckets = b } }
 
 // New returns Metrics registered in a new registry (or the one of
 // WithRegistry). It panics if the registry already holds jetrpc's series,
-// as prometheus.MustRegister does.
+// as prometheus.MustRegister does, or if the duration buckets are not
+// ascending.
 func New(opts ...Option) *Metrics {
 	o := options{buckets: DefaultDurationBuckets}
 	for _, opt := range opts {
@@ -128,21 +132,13 @@ func New(opts ...Option) *Metrics {
 		o.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	m := &Metrics{
-		registry: o.registry,
-		methods:  map[string]*methodMetrics{},
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "jetrpc_calls_total",
-			Help: "JSON-RPC requests by the method they named, answered or not (notifications included).",
-		}, []string{"method"}),
+		registry:      o.registry,
+		boundsSeconds: slices.Clone(o.buckets),
+		methods:       map[string]*methodMetrics{},
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jetrpc_call_errors_total",
 			Help: "JSON-RPC requests answered with an error, by method and JSON-RPC error code (panics count as -32603).",
 		}, []string{"method", "code"}),
-		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name:    "jetrpc_call_duration_seconds",
-			Help:    "Time a method took to run, middleware included, for the calls that ran.",
-			Buckets: o.buckets,
-		}, []string{"method"}),
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "jetrpc_batch_items",
 			Help:    "Items per JSON-RPC batch request.",
@@ -167,18 +163,24 @@ func New(opts ...Option) *Metrics {
 			Help: "Client connections open now.",
 		}),
 	}
+	if !slices.IsSorted(m.boundsSeconds) || len(m.boundsSeconds) == 0 || m.boundsSeconds[0] <= 0 {
+		panic("metrics: duration buckets must be positive and ascending")
+	}
+	for _, b := range m.boundsSeconds {
+		m.bounds = append(m.bounds, int64(b*float64(time.Second)))
+	}
 	inFlight := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "jetrpc_calls_in_flight",
 		Help: "Calls running now.",
 	}, func() float64 { return float64(m.inFlight.Load()) })
-	o.registry.MustRegister(m.calls, m.errors, m.duration, inFlight, m.batch, m.requests, m.inBytes, m.outBytes, m.conns)
+	o.registry.MustRegister(newCallCollector(m), m.errors, inFlight, m.batch, m.requests, m.inBytes, m.outBytes, m.conns)
 	m.unknown = m.newMethod(UnknownMethod)
 	return m
 }
 
 // newMethod makes the series of one method label.
 func (m *Metrics) newMethod(label string) *methodMetrics {
-	mm := &methodMetrics{m: m, label: label, calls: m.calls.WithLabelValues(label), duration: m.duration.WithLabelValues(label)}
+	mm := &methodMetrics{m: m, label: label, duration: newDurations(m.bounds)}
 	mm.codes.Store(&[]codeCounter{})
 	return mm
 }
@@ -247,11 +249,10 @@ func (m *Metrics) Middleware() engine.Middleware {
 				cached.Store(mm)
 			}
 			m.inFlight.Add(1)
-			start := time.Now()
+			start := nanotime()
 			err := next(c)
-			mm.duration.Observe(time.Since(start).Seconds())
+			mm.duration.observe(nanotime() - start) // counts the call too: calls = durations + rejected
 			m.inFlight.Add(-1)
-			mm.calls.Inc()
 			if err != nil {
 				mm.failed(engine.ErrorOf(err))
 			}
@@ -268,7 +269,7 @@ func (m *Metrics) ObserveRejected(_ context.Context, r engine.Rejection) {
 	if r.Registered {
 		mm = m.forMethod(r.Method)
 	}
-	mm.calls.Inc()
+	mm.rejected.Add(1)
 	mm.failed(r.Error)
 }
 

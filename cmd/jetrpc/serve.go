@@ -248,9 +248,12 @@ func newServeMode(f *serveFlags, logger *slog.Logger) (serveMode, error) {
 		m = metrics.New()
 		opts = append(opts, engine.WithMiddleware(m.Middleware()), engine.WithObserver(m))
 	}
-	// Every call logged at Debug: off (an Enabled check) unless -log-level debug.
-	opts = append(opts, engine.WithMiddleware(middleware.Logging(logger, slog.LevelDebug)),
-		engine.WithObserver(middleware.LoggingObserver(logger, slog.LevelDebug)))
+	// Every call logged at Debug: the level is fixed for the run, so that
+	// above Debug the middleware is left out instead of checked per call.
+	if logger.Enabled(context.Background(), slog.LevelDebug) {
+		opts = append(opts, engine.WithMiddleware(middleware.Logging(logger, slog.LevelDebug)),
+			engine.WithObserver(middleware.LoggingObserver(logger, slog.LevelDebug)))
+	}
 	if f.v1compat {
 		opts = append(opts, engine.WithV1Compat())
 	}
