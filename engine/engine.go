@@ -36,6 +36,7 @@ type Engine struct {
 	limits           codec.Limits
 	maxResponseBytes int
 	callTimeout      time.Duration
+	namespaces       map[string]*subNamespace // of subscriptions, under mu
 }
 
 // Default limits, each an Option to change. They bound what one request

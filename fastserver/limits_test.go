@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/fastserver"
 	"github.com/jetrpc/jetrpc/internal/testserver"
+	"github.com/jetrpc/jetrpc/stream"
 )
 
 func TestDefaults(t *testing.T) {
@@ -38,8 +40,12 @@ func TestDefaults(t *testing.T) {
 		MaxConns: 256 * 1024, MaxInFlight: 10_000, MaxBufferedBytes: 64 << 20,
 		LingerTimeout: 5 * time.Second, LingerBytes: 128 << 20, Workers: 1,
 	}
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %+v\nwant %+v", got, want)
+	}
+	sc := fastserver.New(engine.New(), fastserver.Config{}).Streams().Config()
+	if sc.MaxMessageSize != 4<<20 || sc.MaxInFlight != 10_000 || sc.MaxInFlightPerConn != stream.DefaultMaxInFlightPerConn {
+		t.Errorf("WebSocket defaults: %+v", sc)
 	}
 	if fastserver.New(engine.New(), fastserver.Config{LingerTimeout: -1}).Config().LingerTimeout >= 0 {
 		t.Error("a negative LingerTimeout (no lingering) was replaced by the default")

@@ -8,12 +8,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/fasthttp/websocket"
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/internal/httpsem"
+	"github.com/jetrpc/jetrpc/stream"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/reuseport"
 )
@@ -135,6 +139,21 @@ type Config struct {
 	// included, and of connections opening and closing, for metrics
 	// (metrics.Metrics is one).
 	Observer Observer
+	// NoWebSocket turns WebSocket off. By default a GET on Path with
+	// Upgrade: websocket becomes a persistent connection served by a
+	// stream.Server: one JSON-RPC message per frame, many calls in flight,
+	// notifications and subscriptions pushed by the server.
+	NoWebSocket bool
+	// WebSocketOrigins lists the Origin headers allowed to open a
+	// WebSocket ("*" allows any). When empty, only requests without an
+	// Origin (programs) or from the server's own host are upgraded: a
+	// browser page elsewhere cannot reach the API with its user's cookies.
+	WebSocketOrigins []string
+	// Stream configures the WebSocket connections: message size
+	// (MaxBodySize by default), calls in flight per connection, buffered
+	// answers, ping interval. Its Framing, MaxInFlight and InFlight are
+	// the server's own.
+	Stream stream.Config
 }
 
 // Observer is told what the server does, for metrics. Its methods run on
@@ -217,6 +236,9 @@ type Server struct {
 	stopWatchOnce     sync.Once
 	stopWatch         chan struct{}
 	lingeringRefusals atomic.Int64
+
+	streams  *stream.Server // WebSocket connections
+	upgrader websocket.FastHTTPUpgrader
 }
 
 // New returns a Server for e. It does not listen until Serve or
@@ -232,7 +254,53 @@ func New(e *engine.Engine, cfg Config) *Server {
 	s.srv = newFastHTTPServer(s.HandleFastHTTP, cfg, s.handleRequestError)
 	s.srv.HeaderReceived = s.headerReceived
 	s.srv.ExpectHandler = s.expect
+	sc := cfg.Stream
+	if sc.MaxMessageSize == 0 {
+		sc.MaxMessageSize = cfg.MaxBodySize
+	}
+	sc.MaxInFlight, sc.InFlight = cfg.MaxInFlight, &s.inFlight
+	if sc.Logger == nil {
+		sc.Logger = cfg.Logger
+	}
+	s.streams = stream.New(e, sc)
+	s.upgrader.CheckOrigin = originChecker(cfg.WebSocketOrigins)
 	return s
+}
+
+// Streams returns the stream.Server that serves the WebSocket
+// connections, for embedders that also serve streams (a TCP or unix
+// listener, stdio) with the same bounds.
+func (s *Server) Streams() *stream.Server { return s.streams }
+
+// originChecker returns the WebSocket origin check for allowed: "*" for
+// any; empty for none but the server's own host (and requests without an
+// Origin header, which browsers always send).
+func originChecker(allowed []string) func(*fasthttp.RequestCtx) bool {
+	return func(ctx *fasthttp.RequestCtx) bool {
+		origin := ctx.Request.Header.Peek("Origin")
+		if len(origin) == 0 {
+			return true
+		}
+		for _, a := range allowed {
+			if a == "*" || a == string(origin) {
+				return true
+			}
+		}
+		u, err := url.Parse(string(origin))
+		return err == nil && strings.EqualFold(u.Host, string(ctx.Host()))
+	}
+}
+
+// upgrade turns the request into a WebSocket connection served by the
+// stream server; a bad handshake is refused by the upgrader (400, 403).
+func (s *Server) upgrade(ctx *fasthttp.RequestCtx) {
+	if s.closing.Load() || s.draining.Load() {
+		refuse(ctx, s.cfg, fasthttp.StatusServiceUnavailable)
+		return
+	}
+	_ = s.upgrader.Upgrade(ctx, func(ws *websocket.Conn) {
+		_ = s.streams.ServeWebSocket(ws.NetConn())
+	})
 }
 
 // NewFastHTTPServer returns a fasthttp.Server with cfg's limits around any
@@ -330,6 +398,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx, c *conn) (in, out int) {
 			return 0, 0
 		}
 		ctx.Response.Header.Set(fasthttp.HeaderAccessControlAllowOrigin, s.cfg.CORSOrigin)
+	}
+	if !s.cfg.NoWebSocket && ctx.IsGet() && bytes.Equal(ctx.Path(), s.path) && websocket.FastHTTPIsWebSocketUpgrade(ctx) {
+		s.upgrade(ctx)
+		return 0, 0
 	}
 	if status := s.check(ctx); status != 0 {
 		refuse(ctx, s.cfg, status)
@@ -603,6 +675,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	stopClosingFresh := s.closeFreshUntilDone()
 	defer stopClosingFresh()
+	// WebSocket connections answer what they read, say goodbye (1001)
+	// and close, alongside the HTTP ones.
+	streamsDone := make(chan struct{})
+	go func() { _ = s.streams.Shutdown(ctx); close(streamsDone) }()
+	defer func() { <-streamsDone }()
 	stop := context.AfterFunc(ctx, s.cancelCalls)
 	defer stop()
 	if s.srv.ShutdownWithContext(ctx) != nil {

@@ -41,6 +41,7 @@ import (
 
 	"github.com/jetrpc/jetrpc/codec"
 	"github.com/jetrpc/jetrpc/engine"
+	"github.com/jetrpc/jetrpc/internal/clock"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -249,9 +250,9 @@ func (m *Metrics) Middleware() engine.Middleware {
 				cached.Store(mm)
 			}
 			m.inFlight.Add(1)
-			start := nanotime()
+			start := clock.Nanotime() // the runtime's monotonic clock: time.Now+Since costs three times as much
 			err := next(c)
-			mm.duration.observe(nanotime() - start) // counts the call too: calls = durations + rejected
+			mm.duration.observe(clock.Nanotime() - start) // counts the call too: calls = durations + rejected
 			m.inFlight.Add(-1)
 			if err != nil {
 				mm.failed(engine.ErrorOf(err))

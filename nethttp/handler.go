@@ -17,6 +17,13 @@
 package nethttp
 
 import (
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/fasthttp/websocket"
+	"github.com/jetrpc/jetrpc/stream"
+
 	"context"
 	"io"
 	"net"
@@ -67,6 +74,19 @@ type Config struct {
 	// for metrics (metrics.Metrics is one; count connections with its
 	// ConnState on the http.Server).
 	Observer Observer
+	// NoWebSocket turns WebSocket off. By default a GET with Upgrade:
+	// websocket becomes a persistent connection served by a stream.Server
+	// (see Streams), as with fastserver. net/http does not track hijacked
+	// connections: shut them down with Streams().Shutdown beside the
+	// http.Server's (jetrpc serve does it after Run returns).
+	NoWebSocket bool
+	// WebSocketOrigins lists the Origin headers allowed to open a
+	// WebSocket ("*" allows any); when empty, only requests without an
+	// Origin or from the server's own host.
+	WebSocketOrigins []string
+	// Stream configures the WebSocket connections; MaxMessageSize is
+	// MaxBodySize by default.
+	Stream stream.Config
 }
 
 // Observer is told of every request a Handler answers: the status, the
@@ -83,6 +103,8 @@ type Handler struct {
 	cfg      Config
 	contexts sync.Pool // *callContext
 	draining atomic.Bool
+	streams  *stream.Server
+	upgrader websocket.Upgrader
 }
 
 // New returns a Handler serving e.
@@ -98,13 +120,40 @@ func New(e *engine.Engine, cfg Config) *Handler {
 	}
 	h := &Handler{engine: e, cfg: cfg}
 	h.contexts.New = func() any { return new(callContext) }
+	sc := cfg.Stream
+	if sc.MaxMessageSize == 0 {
+		sc.MaxMessageSize = cfg.MaxBodySize
+	}
+	h.streams = stream.New(e, sc)
+	h.upgrader.CheckOrigin = func(r *http.Request) bool {
+		origin := r.Header.Get("Origin")
+		if origin == "" || slices.Contains(cfg.WebSocketOrigins, "*") || slices.Contains(cfg.WebSocketOrigins, origin) {
+			return true
+		}
+		u, err := url.Parse(origin)
+		return err == nil && strings.EqualFold(u.Host, r.Host)
+	}
 	return h
 }
+
+// Streams returns the stream.Server of the WebSocket connections.
+func (h *Handler) Streams() *stream.Server { return h.streams }
 
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.draining.Load() {
 		w.Header().Set("Connection", "close") // net/http ends a keep-alive connection with this answer
+	}
+	if !h.cfg.NoWebSocket && r.Method == http.MethodGet && websocket.IsWebSocketUpgrade(r) {
+		if h.draining.Load() {
+			http.Error(w, "draining", http.StatusServiceUnavailable)
+			return
+		}
+		ws, err := h.upgrader.Upgrade(w, r, nil) // a bad handshake is answered by the upgrader
+		if err == nil {
+			_ = h.streams.ServeWebSocket(ws.NetConn())
+		}
+		return
 	}
 	status, in, out := h.serve(w, r)
 	if h.cfg.Observer != nil {

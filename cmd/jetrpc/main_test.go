@@ -188,7 +188,7 @@ func TestServeIntrospection(t *testing.T) {
 	defer stop()
 	tests := []struct{ in, want string }{
 		{`{"jsonrpc":"2.0","method":"system.listMethods","id":1}`,
-			`{"jsonrpc":"2.0","result":["add","echo","fail","ping","rpc.discover","sleep","system.listMethods","system.methodHelp","system.methodSignature"],"id":1}`},
+			`{"jsonrpc":"2.0","result":["add","demo_subscribe","demo_unsubscribe","echo","fail","ping","rpc.discover","sleep","system.listMethods","system.methodHelp","system.methodSignature"],"id":1}`},
 		{`{"jsonrpc":"2.0","method":"system.methodHelp","params":["add"],"id":2}`,
 			`{"jsonrpc":"2.0","result":"Returns a+b: [a, b] or {\"a\": a, \"b\": b}.","id":2}`},
 		{`{"jsonrpc":"2.0","method":"system.methodSignature","params":{"name":"add"},"id":3}`,

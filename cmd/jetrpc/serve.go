@@ -22,6 +22,7 @@ import (
 	"github.com/jetrpc/jetrpc/metrics"
 	"github.com/jetrpc/jetrpc/middleware"
 	"github.com/jetrpc/jetrpc/nethttp"
+	"github.com/jetrpc/jetrpc/stream"
 	"github.com/valyala/fasthttp"
 )
 
@@ -50,6 +51,11 @@ type serveFlags struct {
 	logLevel       slog.Level
 	logFormat      string
 	cpuProfile     string
+	ws             bool
+	streamAddr     string
+	streamUnix     string
+	streamFraming  string
+	stdio          bool
 	set            map[string]bool // the flags given on the command line
 }
 
@@ -65,13 +71,19 @@ type serveMode interface {
 	// drain makes /readyz answer 503 and keep-alive connections close
 	// after their next answer, while calls are still served.
 	drain()
+	// streams is the server of the mode's persistent connections (nil
+	// for the baseline); run shuts it down with the HTTP server.
+	streams() *stream.Server
 }
 
 // ignoredBy lists, per mode, the flags it does not use: serve refuses
 // them rather than silently ignoring them.
 var ignoredBy = map[string][]string{
-	"nethttp":  {"max-conns", "max-conns-per-ip", "max-inflight", "max-buffered"},
-	"baseline": {"transport", "introspection", "v1compat", "metrics", "drain-delay", "cors", "max-conns-per-ip", "max-inflight", "max-buffered", "linger-timeout", "linger-bytes", "tls-cert", "tls-key"},
+	"nethttp": {"max-conns", "max-conns-per-ip", "max-inflight", "max-buffered"},
+	"baseline": {"transport", "introspection", "v1compat", "metrics", "drain-delay", "cors", "max-conns-per-ip", "max-inflight", "max-buffered", "linger-timeout", "linger-bytes", "tls-cert", "tls-key",
+		"ws", "stream-addr", "stream-unix", "stream-framing", "stdio"},
+	"stdio": {"addr", "unix", "path", "transport", "workers", "tls-cert", "tls-key", "cors", "metrics", "drain-delay", "stream-addr", "stream-unix", "ws",
+		"max-conns", "max-conns-per-ip", "max-header-bytes", "linger-timeout", "linger-bytes"},
 }
 
 func serve(ctx context.Context, args []string, stderr io.Writer) int {
@@ -91,6 +103,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
 		return 1
 	}
+	if f.stdio {
+		return serveStdio(ctx, mode, f.grace, stderr)
+	}
 	// The listeners are opened as fastserver would for every mode (Addr or
 	// Unix, Workers SO_REUSEPORT listeners), so that all accept the same
 	// flags.
@@ -104,6 +119,21 @@ func serve(ctx context.Context, args []string, stderr io.Writer) int {
 		scheme = "https"
 	}
 	fmt.Fprintf(stderr, "jetrpc: serving JSON-RPC on %s://%s%s%s\n", scheme, lns[0].Addr(), f.cfg.Path, mode.describe())
+	if f.ws {
+		fmt.Fprintf(stderr, "jetrpc: serving JSON-RPC over WebSocket on %s://%s%s\n", strings.Replace(scheme, "http", "ws", 1), lns[0].Addr(), f.cfg.Path)
+	}
+	streamLns, err := listenStreams(f)
+	if err != nil {
+		for _, ln := range lns {
+			ln.Close()
+		}
+		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
+		return 1
+	}
+	for _, ln := range streamLns {
+		fmt.Fprintf(stderr, "jetrpc: serving JSON-RPC streams (%s framing) on %s://%s\n", f.cfg.Stream.Framing, ln.Addr().Network(), ln.Addr())
+		go func() { _ = mode.streams().Serve(ln) }() // ends when run shuts the streams down
+	}
 	runCtx, cleanup := drainFirst(ctx, mode, f.drainDelay, stderr)
 	defer cleanup()
 	if err := mode.run(runCtx, lns, f.grace); err != nil {
@@ -165,6 +195,11 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int) {
 	fs.BoolVar(&f.baseline, "baseline", false, "serve a fixed answer without parsing requests (the bare fasthttp ceiling, for load-test comparisons)")
 	fs.StringVar(&f.baselineAnswer, "baseline-answer", "", "with -baseline, the file whose bytes are the fixed answer (default: a ping answer)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof)")
+	fs.BoolVar(&f.ws, "ws", true, "serve WebSocket (GET with Upgrade: websocket) on the JSON-RPC path")
+	fs.StringVar(&f.streamAddr, "stream-addr", "", "also serve JSON-RPC streams on this TCP address (HOST:PORT)")
+	fs.StringVar(&f.streamUnix, "stream-unix", "", "also serve JSON-RPC streams on this unix socket path")
+	fs.StringVar(&f.streamFraming, "stream-framing", "line", "framing of -stream-addr, -stream-unix and -stdio: line (newline-delimited JSON) or header (LSP Content-Length)")
+	fs.BoolVar(&f.stdio, "stdio", false, "serve one stream on standard input and output instead of listening (logs go to stderr); exits at the end of input")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, 0
@@ -193,9 +228,18 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int) {
 		fmt.Fprintln(stderr, "jetrpc: -baseline-answer goes with -baseline")
 		return nil, 2
 	}
+	framing, err := stream.ParseFraming(f.streamFraming)
+	if err != nil || framing.String() == "websocket" {
+		fmt.Fprintf(stderr, "jetrpc: -stream-framing must be line or header, not %q\n", f.streamFraming)
+		return nil, 2
+	}
+	f.cfg.Stream.Framing = framing
+	f.cfg.NoWebSocket = !f.ws
 	mode := f.transport
 	if f.baseline {
 		mode = "baseline"
+	} else if f.stdio {
+		mode = "stdio"
 	}
 	var ignored []string
 	for _, name := range ignoredBy[mode] {
@@ -217,6 +261,8 @@ func describeMode(mode string) string {
 		return "-transport nethttp"
 	case "baseline":
 		return "-baseline"
+	case "stdio":
+		return "-stdio"
 	}
 	return mode
 }
@@ -283,8 +329,9 @@ func newServeMode(f *serveFlags, logger *slog.Logger) (serveMode, error) {
 // fastMode serves with fastserver.
 type fastMode struct{ srv *fastserver.Server }
 
-func (m *fastMode) describe() string { return "" }
-func (m *fastMode) drain()           { m.srv.Drain() }
+func (m *fastMode) describe() string        { return "" }
+func (m *fastMode) drain()                  { m.srv.Drain() }
+func (m *fastMode) streams() *stream.Server { return m.srv.Streams() }
 func (m *fastMode) run(ctx context.Context, lns []net.Listener, grace time.Duration) error {
 	return m.srv.RunOn(ctx, grace, lns...)
 }
@@ -297,7 +344,9 @@ type netHTTPMode struct {
 
 func newNetHTTPMode(f *serveFlags, e *engine.Engine, m *metrics.Metrics) (*netHTTPMode, error) {
 	cfg := f.cfg
-	ncfg := nethttp.Config{MaxBodySize: cfg.MaxBodySize, CORSOrigin: cfg.CORSOrigin, LingerTimeout: cfg.LingerTimeout, LingerBytes: cfg.LingerBytes}
+	ncfg := nethttp.Config{MaxBodySize: cfg.MaxBodySize, CORSOrigin: cfg.CORSOrigin, LingerTimeout: cfg.LingerTimeout, LingerBytes: cfg.LingerBytes,
+		NoWebSocket: cfg.NoWebSocket, Stream: cfg.Stream}
+	ncfg.Stream.Logger = cfg.Logger
 	if m != nil {
 		ncfg.Observer = m
 	}
@@ -322,18 +371,33 @@ func newNetHTTPMode(f *serveFlags, e *engine.Engine, m *metrics.Metrics) (*netHT
 	return &netHTTPMode{h: h, hs: hs}, nil
 }
 
-func (m *netHTTPMode) describe() string { return " (net/http)" }
-func (m *netHTTPMode) drain()           { m.h.Drain() }
+func (m *netHTTPMode) describe() string        { return " (net/http)" }
+func (m *netHTTPMode) drain()                  { m.h.Drain() }
+func (m *netHTTPMode) streams() *stream.Server { return m.h.Streams() }
+
+// run serves with nethttp.Run; net/http does not track hijacked
+// (WebSocket) connections, so the streams are shut down beside it.
 func (m *netHTTPMode) run(ctx context.Context, lns []net.Listener, grace time.Duration) error {
-	return nethttp.Run(ctx, m.hs, grace, lns...)
+	streamsDone := make(chan error, 1)
+	m.hs.RegisterOnShutdown(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), grace)
+		defer cancel()
+		streamsDone <- m.h.Streams().Shutdown(sctx)
+	})
+	err := nethttp.Run(ctx, m.hs, grace, lns...)
+	if serr := <-streamsDone; err == nil && serr != nil {
+		err = serr
+	}
+	return err
 }
 
 // baselineMode serves a fixed answer with a bare fasthttp server: the
 // ceiling load tests compare with. It has no probes and no metrics.
 type baselineMode struct{ hs *fasthttp.Server }
 
-func (m *baselineMode) describe() string { return " (baseline: fixed answer, no parsing)" }
-func (m *baselineMode) drain()           {}
+func (m *baselineMode) describe() string        { return " (baseline: fixed answer, no parsing)" }
+func (m *baselineMode) drain()                  {}
+func (m *baselineMode) streams() *stream.Server { return nil }
 
 // run serves until ctx is done, then shuts the server down within grace.
 func (m *baselineMode) run(ctx context.Context, lns []net.Listener, grace time.Duration) error {
@@ -349,4 +413,53 @@ func (m *baselineMode) run(ctx context.Context, lns []net.Listener, grace time.D
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	return m.hs.ShutdownWithContext(sctx)
+}
+
+// listenStreams opens the -stream-addr and -stream-unix listeners.
+func listenStreams(f *serveFlags) ([]net.Listener, error) {
+	var lns []net.Listener
+	if f.streamAddr != "" {
+		ln, err := net.Listen("tcp", f.streamAddr)
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
+	if f.streamUnix != "" {
+		ln, err := net.Listen("unix", f.streamUnix)
+		if err != nil {
+			for _, l := range lns {
+				l.Close()
+			}
+			return nil, err
+		}
+		lns = append(lns, ln)
+	}
+	return lns, nil
+}
+
+// serveStdio serves one stream on standard input and output until the
+// input ends or ctx does (then calls read so far answer within grace).
+func serveStdio(ctx context.Context, mode serveMode, grace time.Duration, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "jetrpc: serving JSON-RPC on standard input and output")
+	srv := mode.streams()
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeConn(stream.Pipe(os.Stdin, os.Stdout)) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			fmt.Fprintf(stderr, "jetrpc: %v\n", err)
+			return 1
+		}
+		return 0
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
+		return 1
+	}
+	<-done
+	return 0
 }

@@ -1,11 +1,14 @@
 // Package demo holds the methods `jetrpc serve` exposes as a load-test
-// target: ping, echo, add, sleep and fail. Tests and benchmarks register
+// target: ping, echo, add, sleep and fail, and the ticks subscription
+// (demo_subscribe) on persistent connections. Tests and benchmarks register
 // the same methods, so that every figure is measured on what users run.
 package demo
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jetrpc/jetrpc/codec"
@@ -53,8 +56,52 @@ func Register(e *engine.Engine) error {
 	if err := engine.Register(e, "sleep", Sleep, engine.Describe("Returns null after ms milliseconds (at most 60000), or early when cancelled.")); err != nil {
 		return err
 	}
-	return engine.Register(e, "fail", func(context.Context, struct{}) (any, error) { return nil, ErrFail },
-		engine.Describe(`Always fails with code 1000, "fail".`))
+	if err := engine.Register(e, "fail", func(context.Context, struct{}) (any, error) { return nil, ErrFail },
+		engine.Describe(`Always fails with code 1000, "fail".`)); err != nil {
+		return err
+	}
+	return engine.RegisterSubscription(e, "demo", "ticks", Ticks,
+		engine.ParamNames("n"), engine.Describe(`Subscribes to ["ticks", n]: notifications with results 1 to n, TickInterval apart (WebSocket and streams only).`))
+}
+
+// MaxTicks bounds a ticks subscription (about 17 minutes of ticks).
+const MaxTicks = 100_000
+
+// TickInterval is the time between two ticks.
+const TickInterval = 10 * time.Millisecond
+
+// TickCount is the n of ["ticks", n]: 1 to MaxTicks.
+type TickCount int
+
+var errTickRange = errors.New("must be an integer between 1 and 100000")
+
+// UnmarshalJSON reads n and checks its range, so that a bad n is refused
+// before the subscription is answered.
+func (n *TickCount) UnmarshalJSON(b []byte) error {
+	v, err := strconv.Atoi(string(b))
+	if err != nil || v < 1 || v > MaxTicks {
+		return errTickRange
+	}
+	*n = TickCount(v)
+	return nil
+}
+
+// Ticks sends 1, 2, …, n, TickInterval apart, then ends the subscription;
+// earlier when the client unsubscribes or leaves.
+func Ticks(ctx context.Context, n TickCount, sub *engine.Subscription[int]) error {
+	t := time.NewTicker(TickInterval)
+	defer t.Stop()
+	for i := 1; i <= int(n); i++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := sub.Send(i); err != nil {
+			return nil // ended meanwhile
+		}
+	}
+	return nil
 }
 
 // Echo returns its message unchanged.

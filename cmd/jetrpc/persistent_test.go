@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jetrpc/jetrpc/internal/streamtest"
+)
+
+// TestServePersistent: jetrpc serve answers over WebSocket on the
+// JSON-RPC path and over a unix-socket stream in both framings, runs the
+// demo subscription there, and refuses it over plain HTTP; on both
+// transports.
+func TestServePersistent(t *testing.T) {
+	for _, transport := range []string{"fasthttp", "nethttp"} {
+		for _, framing := range []string{"line", "header"} {
+			t.Run(transport+"/"+framing, func(t *testing.T) {
+				sock := filepath.Join(t.TempDir(), "s.sock")
+				url, stop := startServe(t, "-transport", transport, "-stream-unix", sock, "-stream-framing", framing)
+				ws, err := streamtest.DialWebSocket(strings.Replace(url, "http://", "ws://", 1), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer ws.Close()
+				var st *streamtest.Client
+				for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+					if st, err = streamtest.Dial("unix", sock, framing); err == nil || time.Now().After(deadline) {
+						break
+					}
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer st.Close()
+				for name, c := range map[string]*streamtest.Client{"websocket": ws, framing: st} {
+					if got, err := c.Call(`{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}`); err != nil || got != `{"jsonrpc":"2.0","result":3,"id":1}` {
+						t.Errorf("%s: add: %s %v", name, got, err)
+					}
+					got, err := c.Call(`{"jsonrpc":"2.0","method":"demo_subscribe","params":["ticks",5],"id":2}`)
+					if err != nil || !strings.HasPrefix(got, `{"jsonrpc":"2.0","result":"0x`) {
+						t.Fatalf("%s: subscribe: %s %v", name, got, err)
+					}
+					for i := 1; i <= 5; i++ {
+						msg, err := c.Recv(5 * time.Second)
+						if err != nil || !strings.HasSuffix(msg, fmt.Sprintf(`"result":%d}}`, i)) {
+							t.Fatalf("%s: notification %d: %s %v", name, i, msg, err)
+						}
+					}
+				}
+				if _, body := post(t, url, `{"jsonrpc":"2.0","method":"demo_subscribe","params":["ticks",5],"id":3}`); body != `{"jsonrpc":"2.0","error":{"code":-32601,"message":"notifications not supported"},"id":3}` {
+					t.Errorf("over HTTP: %s", body)
+				}
+				if code := stop(); code != 0 {
+					t.Errorf("serve exited %d", code)
+				}
+				if _, err := ws.Recv(5 * time.Second); err == nil || !strings.Contains(err.Error(), "1001") {
+					t.Errorf("WebSocket at shutdown: %v, want close 1001", err)
+				}
+			})
+		}
+	}
+}

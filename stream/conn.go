@@ -1,0 +1,591 @@
+package stream
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/jetrpc/jetrpc/codec"
+	"github.com/jetrpc/jetrpc/engine"
+	"github.com/jetrpc/jetrpc/internal/clock"
+)
+
+// How a connection runs its calls. Its reader runs each message inline,
+// on the goroutine that read it, so a cheap call costs no goroutine and no
+// switch (a goroutine per message cost ~X ns more per ping in
+// BenchmarkConcurrencyDesign); a watchdog ticking every watchTick hands
+// the reading over to a new goroutine when a message has been running
+// since before its previous tick, so a call that blocks delays the
+// connection's next calls by one to two ticks, not by its own duration.
+const watchTick = time.Millisecond
+
+// deadliner is what a connection with deadlines (net.Conn, os.File) has.
+type deadliner interface {
+	SetReadDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+}
+
+var errTooManyFiles = syscall.EMFILE
+
+// endReason says why a connection's reading ended, which decides its
+// goodbye.
+type endReason uint8
+
+const (
+	endEOF      endReason = iota // the client closed, or a read failed
+	endClosed                    // the client sent a WebSocket close frame
+	endFrame                     // a framing error
+	endShutdown                  // the server is shutting down
+	endWrite                     // a write failed: the client is gone
+)
+
+// conn is one persistent connection.
+type conn struct {
+	s      *Server
+	rwc    io.ReadWriteCloser
+	dl     deadliner // nil when rwc has no deadlines
+	framer framer
+	ws     bool
+	peer   *engine.Peer
+	ctx    context.Context
+	max    int
+
+	// The read role. cur is the reading goroutine's buffer; a takeover
+	// copies its unread bytes under handoff. state is 0 while the reader
+	// reads, epoch<<1|1 while it runs a message inline.
+	handoff   sync.Mutex
+	cur       *readBuf
+	state     atomic.Uint64
+	watched   atomic.Bool
+	handedOff atomic.Int32   // goroutines still running a message after a takeover
+	readers   sync.WaitGroup // the reader and the handed-off goroutines
+	closing   atomic.Bool
+
+	// Owned by the reader (passed on with the read role).
+	end       endReason
+	endErr    *frameError
+	closeCode int
+	pinged    bool
+	rdAt      int64 // when the read deadline set last expires (clock.Nanotime), 0 for none
+	rdKind    uint8
+
+	// The write side: answers are framed into out; one goroutine at a
+	// time (flushing) writes it, swapping it with spare, so that answers
+	// queued meanwhile leave together in its next write.
+	wmu      sync.Mutex
+	wcond    sync.Cond
+	out      []byte
+	spare    []byte
+	flushing bool
+	werr     error
+	wdAt     int64
+}
+
+func newConn(s *Server, rwc io.ReadWriteCloser, f Framing) *conn {
+	c := &conn{s: s, rwc: rwc, framer: f.framer(), ws: f.name == WebSocket.name, max: s.cfg.MaxMessageSize}
+	if dl, ok := rwc.(deadliner); ok && dl.SetReadDeadline(time.Time{}) == nil {
+		c.dl = dl // not for a terminal or a regular file, which have none
+	}
+	c.wcond.L = &c.wmu
+	c.peer = engine.NewPeer(s.base, c)
+	c.ctx = c.peer.Context()
+	return c
+}
+
+// serve runs the connection to its end.
+func (c *conn) serve() error {
+	c.readers.Add(1)
+	rb := getReadBuf()
+	c.cur = rb
+	c.readLoop(rb)
+	c.readers.Wait() // every call read has answered
+	c.peer.Close()
+	c.goodbye()
+	putReadBuf(c.cur)
+	c.rwc.Close()
+	c.wmu.Lock()
+	c.out, c.spare = nil, nil
+	c.wmu.Unlock()
+	if c.end == endFrame {
+		return c.endErr
+	}
+	if c.end == endShutdown {
+		return ErrServerClosed
+	}
+	return nil
+}
+
+var messageContexts = sync.Pool{New: func() any { return new(engine.MessageContext) }}
+
+var scratches = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// readLoop holds the read role: it reads messages and runs each inline
+// until the connection ends or a takeover gives the role to another
+// goroutine.
+func (c *conn) readLoop(rb *readBuf) {
+	defer c.readers.Done()
+	mc := messageContexts.Get().(*engine.MessageContext)
+	mc.Reset(c.ctx)
+	sp := scratches.Get().(*[]byte)
+	defer func() {
+		mc.Reset(context.Background()) // keep no connection alive from the pool
+		messageContexts.Put(mc)
+		if cap(*sp) > 64<<10 {
+			*sp = make([]byte, 0, 4096) // keep no huge answer buffer in the pool
+		}
+		scratches.Put(sp)
+	}()
+	for {
+		msg, ok := c.next(rb)
+		if !ok {
+			return
+		}
+		st := c.s.epoch.Load()<<1 | 1
+		c.state.Store(st)
+		c.watch()
+		c.acquire()
+		ans := c.s.engine.Append(mc, (*sp)[:0], msg)
+		*sp = ans[:0]
+		if len(ans) > 0 {
+			_ = c.queue(ans)
+		}
+		mc.Answered()
+		c.s.cfg.InFlight.Add(-1)
+		if !c.state.CompareAndSwap(st, 0) {
+			// Taken over while running: another goroutine reads now.
+			c.awaitHandoff()
+			c.flush()
+			putReadBuf(rb)
+			c.handedOff.Add(-1)
+			return
+		}
+	}
+}
+
+// awaitHandoff returns once a takeover has copied the unread bytes out of
+// the old reader's buffer: takeOver holds handoff while it copies.
+func (c *conn) awaitHandoff() {
+	c.handoff.Lock()
+	defer c.handoff.Unlock()
+}
+
+// acquire takes a slot of the server-wide in-flight bound, waiting while
+// there is none (reading pauses meanwhile).
+func (c *conn) acquire() {
+	max := int64(c.s.cfg.MaxInFlight)
+	for c.s.cfg.InFlight.Add(1) > max {
+		c.s.cfg.InFlight.Add(-1)
+		c.flush()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// watch puts the connection on the watchdog's list while it runs a
+// message; one atomic load when it is there already.
+func (c *conn) watch() {
+	if c.watched.Load() || !c.watched.CompareAndSwap(false, true) {
+		return
+	}
+	s := c.s
+	s.watchMu.Lock()
+	s.watching = append(s.watching, c)
+	if !s.watchOn {
+		s.watchOn = true
+		go s.watchdog()
+	}
+	s.watchMu.Unlock()
+}
+
+// watchdog hands the read role of connections whose message has run for
+// more than a tick to a new goroutine. It stops after a second with
+// nothing to watch; watch starts it again.
+func (s *Server) watchdog() {
+	t := time.NewTicker(watchTick)
+	defer t.Stop()
+	var list []*conn
+	idle := 0
+	for range t.C {
+		epoch := s.epoch.Add(1)
+		s.watchMu.Lock()
+		list, s.watching = s.watching, list[:0]
+		if len(list) == 0 {
+			if idle++; idle > 1000 {
+				s.watchOn = false
+				s.watchMu.Unlock()
+				return
+			}
+		} else {
+			idle = 0
+		}
+		s.watchMu.Unlock()
+		for i, c := range list {
+			list[i] = nil
+			c.watched.Store(false)
+			st := c.state.Load()
+			if st&1 == 0 {
+				continue // reading: its next message puts it back
+			}
+			if st>>1+1 < epoch && c.takeOver(st) {
+				continue
+			}
+			c.watch()
+		}
+	}
+}
+
+// takeOver gives the read role to a new goroutine while the reader runs
+// the message it began in state st; false when the connection's bound on
+// calls in flight is reached (reading waits: that is the backpressure).
+func (c *conn) takeOver(st uint64) bool {
+	if int(c.handedOff.Load())+1 >= c.s.cfg.MaxInFlightPerConn || c.closing.Load() {
+		return false
+	}
+	c.handoff.Lock()
+	defer c.handoff.Unlock()
+	if !c.state.CompareAndSwap(st, 0) {
+		return true // it finished meanwhile
+	}
+	old := c.cur
+	rb := getReadBuf()
+	rb.take(old.b[old.r:old.w])
+	c.cur = rb
+	c.handedOff.Add(1)
+	c.readers.Add(1)
+	go c.readLoop(rb)
+	return true
+}
+
+// next returns the next message, reading as needed; false when reading
+// has ended (c.end says why).
+func (c *conn) next(rb *readBuf) ([]byte, bool) {
+	for {
+		if rb.r < rb.w {
+			n, msg, ctl, ferr := c.framer.next(rb.b[rb.r:rb.w], c.max)
+			if ferr != nil {
+				c.end, c.endErr = endFrame, ferr
+				return nil, false
+			}
+			if n > 0 {
+				rb.r += n
+				switch ctl {
+				case ping:
+					c.queueFrame(appendPong, msg)
+					continue
+				case closeFrame:
+					c.end, c.closeCode = endClosed, closeNormal
+					if len(msg) >= 2 {
+						c.closeCode = int(msg[0])<<8 | int(msg[1])
+					}
+					return nil, false
+				}
+				if msg == nil {
+					continue
+				}
+				return msg, true
+			}
+		}
+		if c.closing.Load() {
+			c.end = endShutdown
+			return nil, false
+		}
+		c.flush() // what was read is answered before waiting for more
+		if c.werrSet() {
+			c.end = endWrite
+			return nil, false
+		}
+		if !c.fill(rb) {
+			return nil, false
+		}
+	}
+}
+
+// fill reads more bytes into rb, under the read, idle or ping deadline.
+func (c *conn) fill(rb *readBuf) bool {
+	rb.makeRoom(c.max + c.framer.overhead() + 14)
+	for {
+		partial := rb.r < rb.w
+		if c.dl != nil {
+			switch {
+			case partial:
+				c.armRead(1, c.s.cfg.ReadTimeout)
+			case c.ws:
+				c.armRead(2, c.s.cfg.PingInterval)
+			default:
+				c.armRead(3, c.s.cfg.IdleTimeout)
+			}
+		}
+		n, err := c.rwc.Read(rb.b[rb.w:])
+		rb.w += n
+		if n > 0 {
+			c.pinged = false
+			return true
+		}
+		if err == nil {
+			continue
+		}
+		if c.closing.Load() {
+			c.end = endShutdown
+			return false
+		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+			switch {
+			case partial:
+			case c.ws && !c.pinged:
+				c.pinged = true // silent for an interval: is it still there?
+				c.queueFrame(func(dst, _ []byte) []byte { return appendPing(dst) }, nil)
+				c.flush()
+				c.rdAt = 0
+				continue
+			case !c.ws && (c.handedOff.Load() > 0 || c.peer.Subscriptions() > 0):
+				c.rdAt = 0 // idle for reading, busy otherwise
+				continue
+			}
+		}
+		c.end = endEOF
+		return false
+	}
+}
+
+// armRead sets the read deadline to d from now, unless the one set is for
+// the same kind of wait and at most an eighth older: re-arming costs a
+// timer update, so a busy connection pays for it a few times per d.
+func (c *conn) armRead(kind uint8, d time.Duration) {
+	if d < 0 {
+		if c.rdAt != 0 {
+			_ = c.dl.SetReadDeadline(time.Time{})
+			c.rdAt, c.rdKind = 0, kind
+		}
+		return
+	}
+	now := clock.Nanotime()
+	if kind == c.rdKind && c.rdAt-now > int64(d-d/8) {
+		return
+	}
+	_ = c.dl.SetReadDeadline(time.Now().Add(d))
+	c.rdAt, c.rdKind = now+int64(d), kind
+}
+
+// queue frames ans into the output, waiting while the output is over its
+// bound; an error once writing has failed.
+func (c *conn) queue(ans []byte) error {
+	return c.queueFrame(c.framer.appendFrame, ans)
+}
+
+func (c *conn) queueFrame(frame func(dst, msg []byte) []byte, msg []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	for len(c.out) > c.s.cfg.MaxBufferedBytes && c.werr == nil {
+		if !c.flushing {
+			c.flushLocked()
+			continue
+		}
+		c.wcond.Wait()
+	}
+	if c.werr != nil {
+		return c.werr
+	}
+	c.out = frame(c.out, msg)
+	return nil
+}
+
+// Push queues msg after the answers queued before it and writes it
+// (engine.Pusher, for notifications).
+func (c *conn) Push(msg []byte) error {
+	if err := c.queue(msg); err != nil {
+		return engine.ErrPeerClosed
+	}
+	c.flush()
+	return nil
+}
+
+// flush writes the output unless another goroutine is writing it (which
+// then writes what was queued too).
+func (c *conn) flush() {
+	c.wmu.Lock()
+	if !c.flushing && len(c.out) > 0 && c.werr == nil {
+		c.flushLocked()
+	}
+	c.wmu.Unlock()
+}
+
+func (c *conn) werrSet() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.werr != nil
+}
+
+// flushLocked writes out until it is empty; wmu is held on entry and exit
+// and released while writing.
+func (c *conn) flushLocked() {
+	c.flushing = true
+	for len(c.out) > 0 && c.werr == nil {
+		buf := c.out
+		c.out = c.spare[:0]
+		c.wmu.Unlock()
+		err := c.write(buf)
+		c.wmu.Lock()
+		if cap(buf) <= 64<<10 {
+			c.spare = buf[:0]
+		} else {
+			c.spare = nil // after a large answer, keep no large buffer
+		}
+		if err != nil {
+			c.werr = err
+			c.rwc.Close() // the reader sees it and the connection ends
+		}
+		c.wcond.Broadcast()
+	}
+	c.flushing = false
+	c.wcond.Broadcast()
+}
+
+// write writes buf under the write deadline, re-armed as reads are.
+func (c *conn) write(buf []byte) error {
+	if c.dl != nil {
+		if d := c.s.cfg.WriteTimeout; d > 0 {
+			now := clock.Nanotime()
+			if c.wdAt-now <= int64(d-d/8) {
+				_ = c.dl.SetWriteDeadline(time.Now().Add(d))
+				c.wdAt = now + int64(d)
+			}
+		}
+	}
+	_, err := c.rwc.Write(buf)
+	return err
+}
+
+// beginClose makes the connection stop reading new messages (Shutdown):
+// a reader waiting for bytes wakes at once.
+func (c *conn) beginClose() {
+	c.closing.Store(true)
+	c.peer.EndSubscriptions()
+	if c.dl != nil {
+		_ = c.dl.SetReadDeadline(time.Unix(1, 0))
+		return
+	}
+	// No deadlines (a pipe): once nothing runs, closing is what wakes
+	// the reader.
+	go func() {
+		for c.state.Load() != 0 || c.handedOff.Load() > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		c.flush()
+		c.rwc.Close()
+	}()
+}
+
+// goodbye ends the connection as its end reason asks: a framing error is
+// answered (plain streams) or closes with its code (WebSocket); a
+// WebSocket close is echoed; at shutdown a WebSocket client gets 1001 and
+// a second to answer it.
+func (c *conn) goodbye() {
+	switch c.end {
+	case endFrame:
+		if c.ws {
+			_ = c.queueFrame(func(dst, _ []byte) []byte { return c.framer.appendClose(dst, c.endErr.code, c.endErr.reason) }, nil)
+		} else if c.endErr.answer != nil {
+			_ = c.queue(codec.AppendError(nil, nil, c.endErr.answer))
+		}
+	case endClosed:
+		_ = c.queueFrame(func(dst, _ []byte) []byte { return c.framer.appendClose(dst, c.closeCode, "") }, nil)
+	case endShutdown:
+		if c.ws {
+			_ = c.queueFrame(func(dst, _ []byte) []byte {
+				return c.framer.appendClose(dst, closeGoingAway, "server shutting down")
+			}, nil)
+			c.flush()
+			c.awaitClose()
+			return
+		}
+	}
+	c.flush()
+}
+
+// awaitClose reads until the client's close frame, for at most a second.
+func (c *conn) awaitClose() {
+	if c.dl == nil || c.werrSet() {
+		return
+	}
+	_ = c.dl.SetReadDeadline(time.Now().Add(time.Second))
+	rb := c.cur
+	for {
+		for rb.r < rb.w {
+			n, _, ctl, ferr := c.framer.next(rb.b[rb.r:rb.w], c.max)
+			if ferr != nil || ctl == closeFrame {
+				return
+			}
+			if n == 0 {
+				break
+			}
+			rb.r += n
+		}
+		rb.makeRoom(c.max + c.framer.overhead() + 14)
+		n, err := c.rwc.Read(rb.b[rb.w:])
+		rb.w += n
+		if err != nil {
+			return
+		}
+	}
+}
+
+// readBuf is a connection's read buffer: b[r:w] is read and not yet
+// parsed.
+type readBuf struct {
+	b    []byte
+	r, w int
+}
+
+const readBufSize = 4 << 10
+
+var readBufs = sync.Pool{New: func() any { return &readBuf{b: make([]byte, readBufSize)} }}
+
+func getReadBuf() *readBuf { return readBufs.Get().(*readBuf) }
+
+func putReadBuf(rb *readBuf) {
+	if len(rb.b) > 64<<10 {
+		rb.b = make([]byte, readBufSize) // keep no large buffer in the pool
+	}
+	rb.r, rb.w = 0, 0
+	readBufs.Put(rb)
+}
+
+// take makes rb hold exactly data.
+func (rb *readBuf) take(data []byte) {
+	if len(rb.b) < len(data)+readBufSize {
+		rb.b = make([]byte, len(data)+readBufSize)
+	}
+	rb.r, rb.w = 0, copy(rb.b, data)
+}
+
+// makeRoom makes space to read into: the unparsed bytes move to the
+// front, and the buffer grows (up to limit) when they fill it.
+func (rb *readBuf) makeRoom(limit int) {
+	if rb.r == rb.w {
+		rb.r, rb.w = 0, 0
+		if len(rb.b) > 64<<10 {
+			rb.b = make([]byte, readBufSize) // a large message has passed
+		}
+	}
+	if rb.w < len(rb.b) {
+		return
+	}
+	if rb.r > 0 {
+		rb.w = copy(rb.b, rb.b[rb.r:rb.w])
+		rb.r = 0
+		return
+	}
+	size := min(2*len(rb.b), limit)
+	if size <= len(rb.b) {
+		size = len(rb.b) + readBufSize // the framer reports the limit
+	}
+	nb := make([]byte, size)
+	copy(nb, rb.b[:rb.w])
+	rb.b = nb
+}
