@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/jetrpc/jetrpc/codec"
@@ -326,8 +327,9 @@ func (p *Peer) unsubscribe(id []byte) bool {
 // queued. Not for use by handlers.
 type MessageContext struct {
 	context.Context
-	mu    sync.Mutex
-	after []func()
+	mu      sync.Mutex
+	after   []func()
+	pending atomic.Bool // after is not empty
 }
 
 type messageKey struct{}
@@ -347,8 +349,14 @@ func (m *MessageContext) Reset(ctx context.Context) { m.Context = ctx }
 func (m *MessageContext) afterAnswer(fn func()) {
 	m.mu.Lock()
 	m.after = append(m.after, fn)
+	m.pending.Store(true)
 	m.mu.Unlock()
 }
+
+// HasPending reports whether something waits for the message's answer
+// (an atomic load: transports check it per message and call Answered
+// only then).
+func (m *MessageContext) HasPending() bool { return m.pending.Load() }
 
 // Answered runs what waited for the message's answer. It allocates
 // nothing when no call of the message subscribed.
@@ -356,6 +364,7 @@ func (m *MessageContext) Answered() {
 	m.mu.Lock()
 	after := m.after
 	m.after = m.after[:0]
+	m.pending.Store(false)
 	m.mu.Unlock()
 	for i, fn := range after {
 		fn()

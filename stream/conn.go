@@ -16,13 +16,14 @@ import (
 	"github.com/jetrpc/jetrpc/internal/clock"
 )
 
-// How a connection runs its calls. Its reader runs each message inline,
-// on the goroutine that read it, so a cheap call costs no goroutine and no
-// switch (a goroutine per message cost ~X ns more per ping in
-// BenchmarkConcurrencyDesign); a watchdog ticking every watchTick hands
-// the reading over to a new goroutine when a message has been running
-// since before its previous tick, so a call that blocks delays the
-// connection's next calls by one to two ticks, not by its own duration.
+// How a connection runs its calls: its reader runs each message inline,
+// on the goroutine that read it, and a watchdog ticking every watchTick
+// hands the reading over to a new goroutine when a message has run since
+// before its previous tick; so a cheap call costs no goroutine and no
+// switch, and one that blocks delays the next ones by one to two ticks.
+// BenchmarkPipelined/ping, -cpu 1: 143 ns per ping inline, 2.7 us with a
+// goroutine per message (each new goroutine grows its stack to the
+// engine's depth: copystack was 60 % of that profile).
 const watchTick = time.Millisecond
 
 // deadliner is what a connection with deadlines (net.Conn, os.File) has.
@@ -85,6 +86,8 @@ type conn struct {
 	flushing bool
 	werr     error
 	wdAt     int64
+
+	spawned chan struct{} // see spawnMessage
 }
 
 func newConn(s *Server, rwc io.ReadWriteCloser, f Framing) *conn {
@@ -125,47 +128,160 @@ var messageContexts = sync.Pool{New: func() any { return new(engine.MessageConte
 
 var scratches = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
+// reader is what the goroutine holding the read role owns: its read
+// buffer, the context of its messages, and the answers it has framed but
+// not yet published to the connection's output.
+type reader struct {
+	rb      *readBuf
+	mc      *engine.MessageContext
+	scratch *[]byte // an answer being built
+	local   *[]byte // framed answers, published before the next read
+	holding bool    // a slot of the server-wide in-flight bound
+}
+
 // readLoop holds the read role: it reads messages and runs each inline
 // until the connection ends or a takeover gives the role to another
-// goroutine.
+// goroutine. The answers of a burst of messages are framed into a buffer
+// of its own and published to the output with one lock before it waits
+// for more bytes; the in-flight slot is taken once per burst too.
 func (c *conn) readLoop(rb *readBuf) {
 	defer c.readers.Done()
-	mc := messageContexts.Get().(*engine.MessageContext)
-	mc.Reset(c.ctx)
-	sp := scratches.Get().(*[]byte)
-	defer func() {
-		mc.Reset(context.Background()) // keep no connection alive from the pool
-		messageContexts.Put(mc)
-		if cap(*sp) > 64<<10 {
-			*sp = make([]byte, 0, 4096) // keep no huge answer buffer in the pool
-		}
-		scratches.Put(sp)
-	}()
+	r := &reader{rb: rb, mc: messageContexts.Get().(*engine.MessageContext),
+		scratch: scratches.Get().(*[]byte), local: scratches.Get().(*[]byte)}
+	r.mc.Reset(c.ctx)
+	defer c.endReader(r)
 	for {
-		msg, ok := c.next(rb)
+		msg, ok := c.next(r)
 		if !ok {
 			return
+		}
+		if c.s.spawn {
+			c.spawnMessage(msg)
+			continue
 		}
 		st := c.s.epoch.Load()<<1 | 1
 		c.state.Store(st)
 		c.watch()
-		c.acquire()
-		ans := c.s.engine.Append(mc, (*sp)[:0], msg)
-		*sp = ans[:0]
-		if len(ans) > 0 {
-			_ = c.queue(ans)
+		if !r.holding {
+			c.acquire()
+			r.holding = true
 		}
-		mc.Answered()
-		c.s.cfg.InFlight.Add(-1)
+		ans := c.answer(r.mc, (*r.scratch)[:0], msg)
+		*r.scratch = ans[:0]
+		if len(ans) > 0 {
+			*r.local = c.framer.appendFrame(*r.local, ans)
+			if len(*r.local) > localLimit {
+				c.publish(r.local)
+			}
+		}
+		if r.mc.HasPending() {
+			c.publish(r.local) // a subscription's first notification follows its answer
+			r.mc.Answered()
+		}
 		if !c.state.CompareAndSwap(st, 0) {
 			// Taken over while running: another goroutine reads now.
 			c.awaitHandoff()
+			c.publish(r.local)
 			c.flush()
 			putReadBuf(rb)
 			c.handedOff.Add(-1)
 			return
 		}
 	}
+}
+
+// localLimit bounds the answers a reader holds before publishing them.
+const localLimit = 64 << 10
+
+// endReader publishes what r holds and returns its buffers.
+func (c *conn) endReader(r *reader) {
+	c.publish(r.local)
+	c.release(r)
+	r.mc.Reset(context.Background()) // keep no connection alive from the pool
+	messageContexts.Put(r.mc)
+	for _, b := range []*[]byte{r.scratch, r.local} {
+		if cap(*b) > 64<<10 {
+			*b = make([]byte, 0, 4096) // keep no huge answer buffer in the pool
+		}
+		scratches.Put(b)
+	}
+}
+
+// release gives back the reader's in-flight slot.
+func (c *conn) release(r *reader) {
+	if r.holding {
+		c.s.cfg.InFlight.Add(-1)
+		r.holding = false
+	}
+}
+
+// publish moves the framed answers in local to the output (waiting while
+// it is over its bound), leaving local empty.
+func (c *conn) publish(local *[]byte) {
+	if len(*local) == 0 {
+		return
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.awaitRoom()
+	if c.werr != nil {
+		*local = (*local)[:0]
+		return
+	}
+	if len(c.out) == 0 {
+		c.out, *local = *local, c.out[:0] // the buffers trade places: no copy
+		return
+	}
+	c.out = append(c.out, *local...)
+	*local = (*local)[:0]
+}
+
+// awaitRoom waits, with wmu held, while the output is over its bound,
+// writing it when nobody else is.
+func (c *conn) awaitRoom() {
+	for len(c.out) > c.s.cfg.MaxBufferedBytes && c.werr == nil {
+		if !c.flushing {
+			c.flushLocked()
+			continue
+		}
+		c.wcond.Wait()
+	}
+}
+
+// answer runs msg through the engine (or the benchmarks' stand-in).
+func (c *conn) answer(ctx context.Context, dst, msg []byte) []byte {
+	if c.s.answer != nil {
+		return c.s.answer(dst, msg)
+	}
+	return c.s.engine.Append(ctx, dst, msg)
+}
+
+// spawnMessage runs msg on a goroutine of its own: the design measured
+// against the inline reader (BenchmarkDispatch), not used otherwise.
+func (c *conn) spawnMessage(msg []byte) {
+	msg = append([]byte(nil), msg...) // the read buffer moves on
+	if c.spawned == nil {
+		c.spawned = make(chan struct{}, c.s.cfg.MaxInFlightPerConn)
+	}
+	c.spawned <- struct{}{} // the connection's bound, as inline
+	c.acquire()
+	c.readers.Add(1)
+	go func() {
+		defer func() { <-c.spawned; c.readers.Done() }()
+		mc := messageContexts.Get().(*engine.MessageContext)
+		mc.Reset(c.ctx)
+		sp := scratches.Get().(*[]byte)
+		ans := c.answer(mc, (*sp)[:0], msg)
+		if len(ans) > 0 {
+			_ = c.queue(ans)
+		}
+		mc.Answered()
+		*sp = ans[:0]
+		scratches.Put(sp)
+		messageContexts.Put(mc)
+		c.s.cfg.InFlight.Add(-1)
+		c.flush()
+	}()
 }
 
 // awaitHandoff returns once a takeover has copied the unread bytes out of
@@ -263,7 +379,8 @@ func (c *conn) takeOver(st uint64) bool {
 
 // next returns the next message, reading as needed; false when reading
 // has ended (c.end says why).
-func (c *conn) next(rb *readBuf) ([]byte, bool) {
+func (c *conn) next(r *reader) ([]byte, bool) {
+	rb := r.rb
 	for {
 		if rb.r < rb.w {
 			n, msg, ctl, ferr := c.framer.next(rb.b[rb.r:rb.w], c.max)
@@ -294,7 +411,11 @@ func (c *conn) next(rb *readBuf) ([]byte, bool) {
 			c.end = endShutdown
 			return nil, false
 		}
-		c.flush() // what was read is answered before waiting for more
+		// What was read is answered before waiting for more, and the
+		// reader holds no in-flight slot while it waits.
+		c.publish(r.local)
+		c.release(r)
+		c.flush()
 		if c.werrSet() {
 			c.end = endWrite
 			return nil, false
@@ -381,13 +502,7 @@ func (c *conn) queue(ans []byte) error {
 func (c *conn) queueFrame(frame func(dst, msg []byte) []byte, msg []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	for len(c.out) > c.s.cfg.MaxBufferedBytes && c.werr == nil {
-		if !c.flushing {
-			c.flushLocked()
-			continue
-		}
-		c.wcond.Wait()
-	}
+	c.awaitRoom()
 	if c.werr != nil {
 		return c.werr
 	}

@@ -119,8 +119,10 @@ func (lineFramer) next(buf []byte, max int) (int, []byte, control, *frameError) 
 	if len(line) > max {
 		return 0, nil, 0, tooLarge(len(line), max)
 	}
-	line = bytes.TrimRight(line, " \t\r")
-	if isBlank(line) {
+	for n := len(line); n > 0 && (line[n-1] == '\r' || line[n-1] == ' ' || line[n-1] == '\t'); n-- {
+		line = line[:n-1] // bytes.TrimRight, without its cost per line
+	}
+	if len(line) == 0 {
 		return i + 1, nil, 0, nil
 	}
 	return i + 1, line, 0, nil

@@ -126,13 +126,18 @@ type Server struct {
 	watchMu  sync.Mutex
 	watching []*conn
 	watchOn  bool
-	stopped  chan struct{}
+
+	// For benchmarks (export_test.go): answer replaces the engine, to
+	// time the framing alone; spawn runs each message on a goroutine of
+	// its own, the design the inline reader is measured against.
+	answer func(dst, msg []byte) []byte
+	spawn  bool
 }
 
 // New returns a Server of e with cfg.
 func New(e *engine.Engine, cfg Config) *Server {
 	cfg.setDefaults()
-	s := &Server{engine: e, cfg: cfg, listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}, stopped: make(chan struct{})}
+	s := &Server{engine: e, cfg: cfg, listeners: map[net.Listener]struct{}{}, conns: map[*conn]struct{}{}}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.epoch.Store(1)
 	return s
@@ -238,22 +243,17 @@ func (s *Server) isClosing() bool {
 // Shutdown returns ctx's error once their connections closed.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	first := !s.closing
 	s.closing = true
 	for ln := range s.listeners {
 		ln.Close()
 	}
-	conns := make([]*conn, 0, len(s.conns))
+	// Under mu: a connection still listed has not returned from
+	// ServeConn, so its rwc is still ours (an HTTP server reuses a
+	// hijacked connection's wrapper once the handler returns).
 	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	if first {
-		close(s.stopped)
-	}
-	for _, c := range conns {
 		c.beginClose()
 	}
+	s.mu.Unlock()
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
 	select {
