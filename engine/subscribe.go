@@ -80,11 +80,13 @@ func (s *Subscription[T]) Send(v T) error {
 // end ends the subscription: its context is cancelled and Send fails from
 // now on. It reports whether it was still active.
 func (s *subscription) end() bool {
-	s.cancel()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	was := !s.ended
 	s.ended = true
+	s.mu.Unlock()
+	// Cancelled once marked: the producer it wakes ends it too (forget),
+	// and must not be the one that reports it active.
+	s.cancel()
 	return was
 }
 

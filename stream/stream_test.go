@@ -395,7 +395,9 @@ func TestSubscriptions(t *testing.T) {
 				t.Errorf("unsubscribe of an unknown id: %s", got)
 			}
 			got = recvCall(t, c, `{"jsonrpc":"2.0","method":"demo_subscribe","params":["ticks",100000],"id":3}`)
-			_, _ = fmt.Sscanf(got, `{"jsonrpc":"2.0","result":%q,"id":3}`, &id)
+			if _, err := fmt.Sscanf(got, `{"jsonrpc":"2.0","result":%q,"id":3}`, &id); err != nil {
+				t.Fatalf("second subscribe answered %s", got)
+			}
 			must(t, c.Send(`{"jsonrpc":"2.0","method":"demo_unsubscribe","params":["`+id+`"],"id":4}`))
 			for {
 				msg := recv(t, c)
