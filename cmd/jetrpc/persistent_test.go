@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jetrpc/jetrpc/internal/streamtest"
+	"github.com/jetrpc/jetrpc/stream"
 )
 
 // TestServePersistent: jetrpc serve answers over WebSocket on the
@@ -61,5 +65,40 @@ func TestServePersistent(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestServeStdio: -stdio answers on standard output what it reads on
+// standard input, in the chosen framing, and exits 0 at the end of input.
+func TestServeStdio(t *testing.T) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(old func() io.ReadWriteCloser) { stdio = old }(stdio)
+	stdio = func() io.ReadWriteCloser { return stream.Pipe(inR, outW) }
+	code := make(chan int, 1)
+	go func() {
+		code <- run(context.Background(), []string{"serve", "-stdio", "-stream-framing", "header"}, io.Discard, io.Discard)
+	}()
+	msg := `{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}`
+	fmt.Fprintf(inW, "Content-Length: %d\r\n\r\n%s", len(msg), msg)
+	inW.Close()
+	out, err := io.ReadAll(outR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Content-Length: 35\r\n\r\n" + `{"jsonrpc":"2.0","result":3,"id":1}`; string(out) != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+	if c := <-code; c != 0 {
+		t.Errorf("exit %d, want 0", c)
+	}
+	if c := run(context.Background(), []string{"serve", "-stdio", "-addr", "127.0.0.1:1"}, io.Discard, io.Discard); c != 2 {
+		t.Errorf("-stdio with -addr: exit %d, want 2 (refused)", c)
 	}
 }

@@ -438,13 +438,17 @@ func listenStreams(f *serveFlags) ([]net.Listener, error) {
 	return lns, nil
 }
 
+// stdio is the stream -stdio serves: the process's standard input and
+// output (tests give their own pipes).
+var stdio = func() io.ReadWriteCloser { return stream.Pipe(os.Stdin, os.Stdout) }
+
 // serveStdio serves one stream on standard input and output until the
 // input ends or ctx does (then calls read so far answer within grace).
 func serveStdio(ctx context.Context, mode serveMode, grace time.Duration, stderr io.Writer) int {
 	fmt.Fprintln(stderr, "jetrpc: serving JSON-RPC on standard input and output")
 	srv := mode.streams()
 	done := make(chan error, 1)
-	go func() { done <- srv.ServeConn(stream.Pipe(os.Stdin, os.Stdout)) }()
+	go func() { done <- srv.ServeConn(stdio()) }()
 	select {
 	case err := <-done:
 		if err != nil {
