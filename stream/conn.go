@@ -48,14 +48,15 @@ const (
 
 // conn is one persistent connection.
 type conn struct {
-	s      *Server
-	rwc    io.ReadWriteCloser
-	dl     deadliner // nil when rwc has no deadlines
-	framer framer
-	ws     bool
-	peer   *engine.Peer
-	ctx    context.Context
-	max    int
+	s       *Server
+	rwc     io.ReadWriteCloser
+	dl      deadliner // nil when rwc has no deadlines
+	framer  framer
+	framing string
+	ws      bool
+	peer    *engine.Peer
+	ctx     context.Context
+	max     int
 
 	// The read role. cur is the reading goroutine's buffer; a takeover
 	// copies its unread bytes under handoff. state is 0 while the reader
@@ -91,7 +92,7 @@ type conn struct {
 }
 
 func newConn(s *Server, rwc io.ReadWriteCloser, f Framing) *conn {
-	c := &conn{s: s, rwc: rwc, framer: f.framer(), ws: f.name == WebSocket.name, max: s.cfg.MaxMessageSize}
+	c := &conn{s: s, rwc: rwc, framer: f.framer(), framing: f.String(), ws: f.name == WebSocket.name, max: s.cfg.MaxMessageSize}
 	if dl, ok := rwc.(deadliner); ok && dl.SetReadDeadline(time.Time{}) == nil {
 		c.dl = dl // not for a terminal or a regular file, which have none
 	}
@@ -110,6 +111,13 @@ func (c *conn) serve() error {
 	c.readers.Wait() // every call read has answered
 	c.peer.Close()
 	c.goodbye()
+	if l := c.s.cfg.Logger; l != nil && (c.end == endFrame || c.end == endWrite) {
+		reason := "client stopped reading"
+		if c.end == endFrame {
+			reason = c.endErr.reason
+		}
+		l.Debug("stream: connection ended", "framing", c.framing, "reason", reason)
+	}
 	putReadBuf(c.cur)
 	c.rwc.Close()
 	c.wmu.Lock()
