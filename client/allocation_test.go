@@ -47,3 +47,39 @@ func TestCallAllocations(t *testing.T) {
 		})
 	}
 }
+
+// TestPersistentCallAllocations: a single call on a persistent connection
+// (WebSocket, a TCP stream) allocates nothing in steady state, the
+// server's side included.
+func TestPersistentCallAllocations(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	servers := persistentServers(t)
+	for _, name := range []string{"ws", "tcp/line", "tcp/header"} {
+		t.Run(name, func(t *testing.T) {
+			c := servers[name]()
+			ctx := context.Background()
+			params := json.RawMessage(`["0123456789abcdef"]`)
+			var result json.RawMessage
+			dst := make([]byte, 0, 64)
+			allocs := testing.AllocsPerRun(500, func() {
+				var err error
+				if dst, err = c.CallRaw(ctx, dst[:0], "echo", params); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 || string(dst) != `"0123456789abcdef"` {
+				t.Errorf("CallRaw: %v allocs, result %s; want 0", allocs, dst)
+			}
+			allocs = testing.AllocsPerRun(500, func() {
+				if err := c.Call(ctx, "echo", &params, &result); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("Call with *json.RawMessage params and result: %v allocs, want 0", allocs)
+			}
+		})
+	}
+}

@@ -80,7 +80,18 @@ func (b *Batch) Send(ctx context.Context) error {
 	req.B = append(req.B, ']')
 	resp := bytebufferpool.Get()
 	defer bytebufferpool.Put(resp)
-	if err := b.c.roundTrip(ctx, req.B, resp); err != nil {
+	if m, ok := b.c.transport.(multiplexer); ok {
+		ids := make([]uint64, 0, calls)
+		for _, bc := range b.items {
+			if !bc.notify {
+				ids = append(ids, bc.id)
+			}
+		}
+		var err error
+		if resp.B, err = m.exchangeBatch(ctx, resp.B, req.B, ids); err != nil {
+			return fmt.Errorf("client: transport: %w", err)
+		}
+	} else if err := b.c.roundTrip(ctx, req.B, 0, resp); err != nil {
 		return err
 	}
 	if calls == 0 {

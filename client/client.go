@@ -60,9 +60,17 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// roundTrip sends req through the transport, appending the answer to resp.
-func (c *Client) roundTrip(ctx context.Context, req []byte, resp *bytebufferpool.ByteBuffer) error {
-	b, err := c.transport.RoundTrip(ctx, resp.B, req)
+// roundTrip sends req, a call with id (0 for a notification), through the
+// transport, appending the answer to resp. A persistent connection routes
+// the answer by that id; HTTP pairs it with its request.
+func (c *Client) roundTrip(ctx context.Context, req []byte, id uint64, resp *bytebufferpool.ByteBuffer) error {
+	var b []byte
+	var err error
+	if m, ok := c.transport.(multiplexer); ok {
+		b, err = m.exchangeOne(ctx, resp.B, req, id)
+	} else {
+		b, err = c.transport.RoundTrip(ctx, resp.B, req)
+	}
 	resp.B = b
 	if err != nil {
 		return fmt.Errorf("client: transport: %w", err)
@@ -122,7 +130,7 @@ func (c *Client) call(ctx context.Context, method string, params []byte, result 
 	req.B = appendRequest(req.B, method, params, id, true)
 	resp := bytebufferpool.Get()
 	defer bytebufferpool.Put(resp)
-	if err := c.roundTrip(ctx, req.B, resp); err != nil {
+	if err := c.roundTrip(ctx, req.B, id, resp); err != nil {
 		return dst, err
 	}
 	if len(resp.B) == 0 {
@@ -170,7 +178,7 @@ func (c *Client) Notify(ctx context.Context, method string, params any) error {
 	req.B = appendRequest(req.B, method, raw, 0, false)
 	resp := bytebufferpool.Get()
 	defer bytebufferpool.Put(resp)
-	return c.roundTrip(ctx, req.B, resp)
+	return c.roundTrip(ctx, req.B, 0, resp)
 }
 
 // Pending is a call in flight, started by Go.

@@ -27,6 +27,10 @@ type settings struct {
 	httpClient *http.Client
 	dial       func(addr string) (net.Conn, error)
 	trace      *tracer
+	// Persistent connections (persistent.go, subscribe.go).
+	reconnect      *reconnectPolicy
+	onNotification func(method string, params []byte)
+	subBuffer      int
 }
 
 func newSettings(opts []Option) *settings {
@@ -86,13 +90,22 @@ func WithTrace(w io.Writer) Option { return Option{func(s *settings) { s.trace =
 
 // Dial returns a Client for the JSON-RPC endpoint at rawURL, with the
 // transport its scheme calls for: http and https over fasthttp (pooled
-// keep-alive connections), or over net/http with WithHTTPClient. It does
-// not connect yet: the first call does.
+// keep-alive connections), or over net/http with WithHTTPClient, which do
+// not connect until the first call; or one persistent connection, opened
+// at once, on which many calls are in flight together (answers matched by
+// id, writes coalesced) and subscriptions work (Subscribe):
+//
+//	ws://host/path, wss://host/path   WebSocket (WithHeader and WithTLSConfig apply to the handshake)
+//	tcp://host:port                   newline-delimited JSON; tcp://host:port?framing=header for LSP headers
+//	unix:///path/to/socket            the same on a unix socket (?framing=header too)
+//
+// WithReconnect redials a lost persistent connection; NewStream serves one
+// io.ReadWriteCloser (a child process's stdin and stdout).
 //
 //	c, err := client.Dial("http://127.0.0.1:8080/json-rpc", client.WithTimeout(5*time.Second))
 func Dial(rawURL string, opts ...Option) (*Client, error) {
 	if !strings.Contains(rawURL, "://") {
-		return nil, fmt.Errorf("client: URL %q has no scheme (http:// or https://)", rawURL)
+		return nil, fmt.Errorf("client: URL %q has no scheme (http://, https://, ws://, wss://, tcp://, unix://)", rawURL)
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -105,8 +118,14 @@ func Dial(rawURL string, opts ...Option) (*Client, error) {
 			return New(newHTTP(u, s)), nil
 		}
 		return New(newFastHTTP(u, s)), nil
+	case "ws", "wss", "tcp", "unix":
+		t, err := dialPersistent(u, newSettings(opts))
+		if err != nil {
+			return nil, err
+		}
+		return New(t), nil
 	}
-	return nil, fmt.Errorf("client: URL %q: scheme %q is not supported (http, https)", rawURL, u.Scheme)
+	return nil, fmt.Errorf("client: URL %q: scheme %q is not supported (http, https, ws, wss, tcp, unix)", rawURL, u.Scheme)
 }
 
 // parseHTTPURL parses an http or https URL.

@@ -54,3 +54,17 @@ func (t *tracer) line(b []byte) {
 	defer t.mu.Unlock()
 	t.w.Write(b)
 }
+
+// reply writes "<-- " and a persistent connection's answer (no status),
+// or the error that took its place; nothing for a notification.
+func (t *tracer) reply(body []byte, err error) {
+	if t == nil {
+		return
+	}
+	switch {
+	case err != nil:
+		t.line([]byte("<-- error: " + err.Error() + "\n"))
+	case len(body) > 0:
+		t.line(append(append([]byte("<-- "), bytes.TrimRight(body, "\r\n")...), '\n'))
+	}
+}

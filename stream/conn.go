@@ -14,6 +14,7 @@ import (
 	"github.com/jetrpc/jetrpc/codec"
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/internal/clock"
+	"github.com/jetrpc/jetrpc/internal/wire"
 )
 
 // How a connection runs its calls: its reader runs each message inline,
@@ -399,13 +400,13 @@ func (c *conn) next(r *reader) ([]byte, bool) {
 			if n > 0 {
 				rb.r += n
 				switch ctl {
-				case ping:
-					c.queueFrame(appendPong, msg)
+				case wire.Ping:
+					_ = c.queueFrame(appendPong, msg)
 					continue
-				case closeFrame:
-					c.end, c.closeCode = endClosed, closeNormal
+				case wire.Close:
+					c.end, c.closeCode = endClosed, wire.CloseNormal
 					if len(msg) >= 2 {
-						c.closeCode = int(msg[0])<<8 | int(msg[1])
+						c.closeCode = wire.CloseCode(msg)
 					}
 					return nil, false
 				}
@@ -621,7 +622,7 @@ func (c *conn) goodbye() {
 	case endShutdown:
 		if c.ws {
 			_ = c.queueFrame(func(dst, _ []byte) []byte {
-				return c.framer.appendClose(dst, closeGoingAway, "server shutting down")
+				return c.framer.appendClose(dst, wire.CloseGoingAway, "server shutting down")
 			}, nil)
 			c.flush()
 			c.awaitClose()
@@ -641,7 +642,7 @@ func (c *conn) awaitClose() {
 	for {
 		for rb.r < rb.w {
 			n, _, ctl, ferr := c.framer.next(rb.b[rb.r:rb.w], c.max)
-			if ferr != nil || ctl == closeFrame {
+			if ferr != nil || ctl == wire.Close {
 				return
 			}
 			if n == 0 {
