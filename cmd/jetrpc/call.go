@@ -33,7 +33,8 @@ const callUsage = `usage: jetrpc call [-url URL] [-notify] [-v] [-timeout D] [-H
 
 Calls METHOD with PARAMS (a JSON array or object) and prints the result as
 JSON. Flags may come before or after METHOD. A URL without a scheme means
-http://. -v prints the request (-->) and the answer (<--, with the HTTP
+http://; ws://, wss://, tcp://HOST:PORT (?framing=header for LSP headers)
+and unix:///PATH use a persistent connection. -v prints the request (-->) and the answer (<--, with the HTTP
 status) to stderr. Exit status: 0 with a result, 1 on a JSON-RPC error
 (printed to stderr), 2 when the call could not be made.
 
@@ -44,27 +45,15 @@ func call(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("call", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, callUsage); fs.PrintDefaults() }
-	url := fs.String("url", "http://"+fastserver.DefaultAddr+fastserver.DefaultPath, "JSON-RPC endpoint (http:// when no scheme is given)")
+	url := fs.String("url", "http://"+fastserver.DefaultAddr+fastserver.DefaultPath, "JSON-RPC endpoint: http(s)://, ws(s)://, tcp://, unix:// (http:// when no scheme is given)")
 	notify := fs.Bool("notify", false, "send a notification and print nothing")
 	verbose := fs.Bool("v", false, "print the request and the answer, with its HTTP status, to stderr")
 	timeout := fs.Duration("timeout", 30*time.Second, "give up after this long")
 	headers := headerFlags{}
 	fs.Var(headers, "H", "extra request header 'Name: value' (repeatable)")
-	// Flags and arguments may be mixed: parse up to each argument, keep it,
-	// and go on after it.
-	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return 0
-			}
-			return 2
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, code, ok := parseMixed(fs, args)
+	if !ok {
+		return code
 	}
 	switch {
 	case len(positional) == 0:
@@ -84,17 +73,11 @@ func call(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		params = json.RawMessage(positional[1])
 	}
-	if !strings.Contains(*url, "://") {
-		*url = "http://" + *url
-	}
 	opts := []client.Option{client.WithTimeout(*timeout)}
-	for name, value := range headers {
-		opts = append(opts, client.WithHeader(name, value))
-	}
 	if *verbose {
 		opts = append(opts, client.WithTrace(stderr))
 	}
-	c, err := client.Dial(*url, opts...)
+	c, err := dialURL(*url, headers, opts...)
 	if err != nil {
 		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
 		return 2
@@ -129,6 +112,37 @@ func call(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(append(appendPretty(nil, result, 0), '\n'))
 	return 0
+}
+
+// parseMixed parses fs's flags mixed with positional arguments (flags may
+// come before or after them) and returns the positional ones; ok false
+// with the exit status when parsing ends the command (-h: 0, an error: 2).
+func parseMixed(fs *flag.FlagSet, args []string) (positional []string, code int, ok bool) {
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, 0, false
+			}
+			return nil, 2, false
+		}
+		if fs.NArg() == 0 {
+			return positional, 0, true
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// dialURL dials url (http:// when it has no scheme) with headers and
+// opts.
+func dialURL(url string, headers headerFlags, opts ...client.Option) (*client.Client, error) {
+	if !strings.Contains(url, "://") {
+		url = "http://" + url
+	}
+	for name, value := range headers {
+		opts = append(opts, client.WithHeader(name, value))
+	}
+	return client.Dial(url, opts...)
 }
 
 // checkParams says what is wrong with PARAMS, or returns nil: it must be

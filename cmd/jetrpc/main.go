@@ -31,8 +31,9 @@ import (
 const usage = `usage: jetrpc <command> [flags]
 
 commands:
-  serve    serve the demo methods (ping, echo, add, sleep, fail) over HTTP
+  serve    serve the demo methods (ping, echo, add, sleep, fail, demo_subscribe) over HTTP, WebSocket and streams
   call     call one method and print its result
+  subscribe  subscribe over ws://, tcp:// or unix:// and print each result
   bench    load a JSON-RPC endpoint and report requests/s and latency
   version  print jetrpc's version and the Go version it was built with
 
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return serve(ctx, args[1:], stderr)
 	case "call":
 		return call(ctx, args[1:], stdout, stderr)
+	case "subscribe":
+		return subscribeCmd(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return benchCmd(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":

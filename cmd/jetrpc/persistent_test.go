@@ -102,3 +102,40 @@ func TestServeStdio(t *testing.T) {
 		t.Errorf("-stdio with -addr: exit %d, want 2 (refused)", c)
 	}
 }
+
+// TestSubscribeAndCallCommands: jetrpc subscribe prints each result as a
+// line and exits 0 after -n, over WebSocket and a stream; 1 on a JSON-RPC
+// error or a timeout short of -n; 2 when it cannot connect. jetrpc call
+// works over the same URLs.
+func TestSubscribeAndCallCommands(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "s.sock")
+	url, stop := startServe(t, "-stream-unix", sock)
+	defer stop()
+	ws := strings.Replace(url, "http://", "ws://", 1)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+	}
+	tests := []struct {
+		args         []string
+		code         int
+		stdout, errs string
+	}{
+		{[]string{"subscribe", "-url", ws, "-n", "5", "demo", `["ticks", 5]`}, 0, "1\n2\n3\n4\n5\n", ""},
+		{[]string{"subscribe", "-n", "3", "-url", "unix://" + sock, "demo", `["ticks", 5]`}, 0, "1\n2\n3\n", ""},
+		{[]string{"subscribe", "-url", ws, "demo", `["nope"]`}, 1, "", `error -32601: no "nope" subscription in demo namespace`},
+		{[]string{"subscribe", "-url", ws, "-n", "5", "-timeout", "25ms", "demo", `["ticks", 5]`}, 1, "?", "timed out after 25ms"}, // ? : 0 to 2 results
+		{[]string{"subscribe", "-url", "tcp://127.0.0.1:1", "demo", `["ticks", 5]`}, 2, "", "connection refused"},
+		{[]string{"subscribe", "-url", url, "demo", `["ticks", 5]`}, 2, "", "subscriptions need a persistent connection"},
+		{[]string{"call", "-url", ws, "add", "[1, 2]"}, 0, "3\n", ""},
+		{[]string{"call", "-url", "unix://" + sock, "ping"}, 0, "\"pong\"\n", ""},
+	}
+	for _, tt := range tests {
+		var out, errs strings.Builder
+		code := run(context.Background(), tt.args, &out, &errs)
+		if code != tt.code || (out.String() != tt.stdout && tt.stdout != "?") || !strings.Contains(errs.String(), tt.errs) {
+			t.Errorf("jetrpc %s: exit %d, stdout %q, stderr %q; want %d, %q, %q", strings.Join(tt.args, " "), code, out.String(), errs.String(), tt.code, tt.stdout, tt.errs)
+		}
+	}
+}
