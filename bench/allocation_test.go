@@ -45,3 +45,32 @@ func TestLoadAllocations(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamLoadAllocations: over a persistent transport too, the load
+// path allocates nothing per request (compared as above), with 16
+// requests in flight per connection.
+func TestStreamLoadAllocations(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation allocates")
+	}
+	urls := streamURLs(t)
+	for _, name := range []string{"ws", "tcp/line"} {
+		t.Run(name, func(t *testing.T) {
+			run := func(n int64) float64 {
+				return testing.AllocsPerRun(1, func() {
+					l := bench.Load{URL: urls[name], Requests: []bench.Template{bench.Call("add", []byte(`[1,2]`), 1), bench.Call("add", []byte(`[1,2]`), 10)},
+						Concurrency: 2, Pipeline: 16, N: n}
+					rep, err := l.Run(context.Background())
+					if err != nil || rep.Errors != 0 || rep.Requests != n {
+						t.Fatalf("%+v %v", rep, err)
+					}
+				})
+			}
+			run(100)
+			small, large := run(100), run(20100)
+			if perRequest := (large - small) / 20000; perRequest > 0.01 {
+				t.Errorf("%.3f allocations per request (%v for 100 requests, %v for 20,100), want 0", perRequest, small, large)
+			}
+		})
+	}
+}

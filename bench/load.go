@@ -17,10 +17,13 @@ import (
 	"github.com/jetrpc/jetrpc/codec"
 )
 
-// Load describes a load run against a JSON-RPC HTTP endpoint. Run sends
-// its requests over Concurrency HTTP/1.1 keep-alive connections, one
+// Load describes a load run against a JSON-RPC endpoint. Run sends its
+// requests over Concurrency HTTP/1.1 keep-alive connections, one
 // goroutine each, every request pre-encoded and written with one write,
-// its ids patched in place; it allocates nothing per request.
+// its ids patched in place; it allocates nothing per request. Over a
+// persistent transport (ws://, wss://, tcp://HOST:PORT[?framing=header],
+// unix:///PATH) each connection carries Pipeline requests in flight, their
+// answers routed back by id.
 type Load struct {
 	// URL is the endpoint: http://host[:port]/path or https://….
 	URL string
@@ -55,6 +58,10 @@ type Load struct {
 	// Dial replaces how connections are made (tests use it); TLS, for an
 	// https URL, is layered on what it returns.
 	Dial func(addr string) (net.Conn, error)
+	// Pipeline is the number of requests in flight on each connection of
+	// a persistent transport (ws://, wss://, tcp://, unix://); 1 when 0.
+	// Over HTTP it must be 0 or 1.
+	Pipeline int
 }
 
 // Template is one request body to send.
@@ -180,6 +187,13 @@ func (l Load) Run(ctx context.Context) (*Report, error) {
 	if len(l.Requests) == 0 {
 		return nil, errors.New("bench: no requests to send")
 	}
+	if isPersistent(l.URL) {
+		l.setDefaults()
+		return l.runStream(ctx)
+	}
+	if l.Pipeline > 1 {
+		return nil, errors.New("bench: -pipeline needs a persistent transport (ws://, tcp://, unix://); HTTP/1.1 carries one request at a time")
+	}
 	ep, err := parseEndpoint(l.URL)
 	if err != nil {
 		return nil, fmt.Errorf("bench: URL: %w", err)
@@ -187,15 +201,7 @@ func (l Load) Run(ctx context.Context) (*Report, error) {
 	if err := ep.addHeaders(l.Header); err != nil {
 		return nil, err
 	}
-	if l.Concurrency <= 0 {
-		l.Concurrency = 64
-	}
-	if l.Timeout <= 0 {
-		l.Timeout = 10 * time.Second
-	}
-	if l.Duration <= 0 && l.N <= 0 {
-		l.Duration = 10 * time.Second
-	}
+	l.setDefaults()
 	dial := dialer(ep, l.Dial, l.TLS)
 	pick := newPicker(l.Weights, len(l.Requests))
 	workers := make([]*worker, l.Concurrency)
@@ -298,6 +304,19 @@ func (l Load) Run(ctx context.Context) (*Report, error) {
 		elapsed = l.Duration
 	}
 	return report(workers, elapsed), nil
+}
+
+// setDefaults fills in the zero fields that have defaults.
+func (l *Load) setDefaults() {
+	if l.Concurrency <= 0 {
+		l.Concurrency = 64
+	}
+	if l.Timeout <= 0 {
+		l.Timeout = 10 * time.Second
+	}
+	if l.Duration <= 0 && l.N <= 0 {
+		l.Duration = 10 * time.Second
+	}
 }
 
 // check classifies the answer to one request: "" when right, else the

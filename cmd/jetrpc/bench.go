@@ -19,10 +19,13 @@ import (
 )
 
 const benchUsage = `usage: jetrpc bench [-url URL] [-method M [-params JSON] | -body FILE | -mix FILE] [-batch N]
-                    [-c N | -rate R] [-duration D | -n N] [-warmup D] [-timeout D] [-H 'Name: value']... [-json] [-progress] [-allow-errors] [-insecure] [-cpuprofile FILE]
+                    [-c N | -rate R] [-pipeline P] [-duration D | -n N] [-warmup D] [-timeout D] [-H 'Name: value']... [-json] [-progress] [-allow-errors] [-insecure] [-cpuprofile FILE]
 
-Loads a JSON-RPC HTTP endpoint and checks every answer (HTTP status, a
-valid JSON-RPC answer, the request's id, result or error). Exit status 1
+Loads a JSON-RPC endpoint and checks every answer (HTTP status, a valid
+JSON-RPC answer, the request's id, result or error). The URL is HTTP
+(http://, https://), or a persistent transport: ws://, wss://,
+tcp://HOST:PORT (?framing=header for LSP headers), unix:///PATH, where each
+of the -c connections carries -pipeline requests in flight. Exit status 1
 when any call failed (unless -allow-errors), 2 on a usage error.
 
 `
@@ -31,7 +34,8 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
-	url := fs.String("url", "http://"+fastserver.DefaultAddr+fastserver.DefaultPath, "JSON-RPC endpoint")
+	url := fs.String("url", "http://"+fastserver.DefaultAddr+fastserver.DefaultPath, "JSON-RPC endpoint: http(s)://, ws(s)://, tcp://, unix://")
+	pipeline := fs.Int("pipeline", 1, "requests in flight per connection (persistent transports)")
 	method := fs.String("method", "ping", "method to call")
 	params := fs.String("params", "", "params of -method (a JSON array or object)")
 	bodyFile := fs.String("body", "", "send this file's bytes as is (a request or a batch)")
@@ -56,7 +60,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		return 2
 	}
-	load := bench.Load{URL: *url, Concurrency: *c, Rate: *rate, Duration: *duration, N: *n, Warmup: *warmup, Timeout: *timeout}
+	load := bench.Load{URL: *url, Concurrency: *c, Rate: *rate, Duration: *duration, N: *n, Warmup: *warmup, Timeout: *timeout, Pipeline: *pipeline}
 	if len(headers) > 0 {
 		load.Header = headers
 	}
