@@ -13,7 +13,7 @@ PEERSCOUNT    ?= 10
 PEERSOUT      ?= peers-bench.txt
 ARGS          ?=
 
-.PHONY: run build test unit allocs peers-test lint bench loopback vs-wrk peers loadtest cluster fuzz stress soak idle clean
+.PHONY: run build test unit allocs peers-test lint bench loopback vs-wrk peers peers-persistent loadtest cluster fuzz stress soak idle clean
 
 ## run: serve the demo methods on 127.0.0.1:8080/json-rpc (ARGS='-addr … -path …'); Ctrl-C stops it gracefully
 run: build
@@ -76,6 +76,11 @@ loadtest: build
 ## idle: the server's RSS with 10,000 idle keep-alive connections
 idle:
 	JETRPC_IDLE=10000 $(GO) test -count=1 -run '^TestIdleConnectionsRSS$$' -v ./fuzz
+
+## peers-persistent: jetrpc, go-ethereum (WebSocket), jrpc2 and sourcegraph/jsonrpc2 (TCP streams) over loopback, 1×64 and 64×1 in flight, pinned, with CPU per call on each side; the table into README.md
+peers-persistent: build
+	cd bench/peers && $(GO) build -o $(BIN)/peers ./cmd/peers
+	$(BIN)/peers persistent -jetrpc $(BIN)/jetrpc -readme README.md
 
 ## peers: jetrpc beside jrpc2, go-ethereum/rpc, gorilla/rpc and sourcegraph/jsonrpc2: in-process benchmarks, then each served in turn on loopback and loaded by jetrpc bench, pinned; both tables into README.md
 peers: build

@@ -343,6 +343,11 @@ func check(t *Template, body []byte, status int, answer []byte, err error, answe
 	if answers.Parse(answer) != nil {
 		return "invalid_json"
 	}
+	return checkItems(t, body, answers)
+}
+
+// checkItems is check for an answer already parsed into answers.
+func checkItems(t *Template, body []byte, answers *codec.Responses) string {
 	if t.known && len(answers.Items) != t.calls {
 		return "wrong_count"
 	}

@@ -146,6 +146,7 @@ type reader struct {
 	scratch *[]byte // an answer being built
 	local   *[]byte // framed answers, published before the next read
 	holding bool    // a slot of the server-wide in-flight bound
+	n       int     // answers framed since the last flush
 }
 
 // readLoop holds the read role: it reads messages and runs each inline
@@ -179,8 +180,10 @@ func (c *conn) readLoop(rb *readBuf) {
 		*r.scratch = ans[:0]
 		if len(ans) > 0 {
 			*r.local = c.framer.appendFrame(*r.local, ans)
-			if len(*r.local) > localLimit {
+			if r.n++; r.n >= flushEvery || len(*r.local) > localLimit {
+				r.n = 0
 				c.publish(r.local)
+				c.flush()
 			}
 		}
 		if r.mc.HasPending() {
@@ -198,6 +201,13 @@ func (c *conn) readLoop(rb *readBuf) {
 		}
 	}
 }
+
+// flushEvery is how many answers of a burst leave together: the client
+// starts on them while the rest are computed, instead of both ends taking
+// turns (1 connection × 64 pings in flight, pinned: 845,000 pings/s with
+// the server's core 56 % busy when a burst left in one write, 1.5 M and
+// 92 % in writes of 16; every 32: 950,000).
+const flushEvery = 16
 
 // localLimit bounds the answers a reader holds before publishing them.
 const localLimit = 64 << 10

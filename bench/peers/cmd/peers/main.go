@@ -4,6 +4,7 @@
 //	peers serve -server NAME -case CASE [-addr A]  serve one library for one case until SIGINT
 //	peers body -server NAME -case CASE             print the case's request in that library's dialect
 //	peers loopback [flags]                         serve each library in turn, pinned, and load it with jetrpc bench
+//	peers persistent [flags]                       the same over WebSocket and TCP streams, pipelined (flags as loopback's)
 //	peers table [flags] < bench.txt                the in-process benchmarks (go test -bench output) as a table
 //
 // Tables are markdown on stdout; with -readme FILE they also replace the
@@ -30,7 +31,7 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-const usage = `usage: peers serve|body|loopback|table [flags]; peers CMD -h for its flags
+const usage = `usage: peers serve|body|loopback|persistent|table [flags]; peers CMD -h for its flags
 `
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -46,8 +47,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		server := fs.String("server", "jetrpc", "the library (see peers.Servers)")
 		c := fs.String("case", string(peers.Ping), "the case: ping, add, echo_1KiB, batch_10_adds")
 		addr := fs.String("addr", "127.0.0.1:18383", "where to listen (serve)")
+		transport := fs.String("transport", "", "serve: ws or tcp for a persistent server (see peers.PersistentServers); HTTP when empty")
 		if fs.Parse(args[1:]) != nil {
 			return 2
+		}
+		if *transport != "" && args[0] == "serve" {
+			err = servePersistent(ctx, *server, *transport, *addr)
+			break
 		}
 		s, ok := peers.Lookup(*server)
 		if !ok {
@@ -64,7 +70,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			break
 		}
 		err = serve(ctx, s, peers.Case(*c), *addr)
-	case "loopback":
+	case "loopback", "persistent":
 		var l loopback
 		fs.StringVar(&l.jetrpc, "jetrpc", "jetrpc", "the jetrpc binary whose bench subcommand loads the servers")
 		fs.StringVar(&l.addr, "addr", "127.0.0.1:18383", "where the servers listen (loopback only)")
@@ -74,11 +80,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fs.IntVar(&l.conns, "c", 64, "connections of the load generator")
 		fs.StringVar(&l.serverCPU, "server-cpu", "0", "taskset CPU list of the server (GOMAXPROCS=1)")
 		fs.StringVar(&l.loadCPU, "load-cpu", "1", "taskset CPU list of the load generator (GOMAXPROCS=1)")
-		readme := fs.String("readme", "", "also write the table into this file between its peers:loopback markers")
+		readme := fs.String("readme", "", "also write the table into this file between its peers:loopback (peers:persistent) markers")
 		if fs.Parse(args[1:]) != nil {
 			return 2
 		}
 		var table string
+		if args[0] == "persistent" {
+			if table, err = l.persistent(ctx, stderr); err == nil {
+				fmt.Fprint(stdout, table)
+				err = splice(*readme, "persistent", table)
+			}
+			break
+		}
 		if table, err = l.run(ctx, stderr); err == nil {
 			fmt.Fprint(stdout, table)
 			err = splice(*readme, "loopback", table)
