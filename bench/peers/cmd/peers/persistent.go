@@ -51,7 +51,8 @@ func (l loopback) persistent(ctx context.Context, log io.Writer) (string, error)
 				return "", fmt.Errorf("bare fasthttp, %s: %w", c, err)
 			}
 			results[key{string(c), "bare"}] = append(results[key{string(c), "bare"}], r)
-			fmt.Fprintf(log, "round %d  %-14s %-28s %9.0f req/s\n", round, c, "bare fasthttp (HTTP, 64 conns)", r.rep.RPS)
+			fmt.Fprintf(log, "round %d  %-14s %-28s %9.0f req/s  p99 %.3fms  server %.2f µs/call  generator %.2f µs/call\n",
+				round, c, "bare fasthttp (HTTP, 64 conns)", r.rep.RPS, ms(r.rep.LatencyUS.P99), perCall(r.serverCPU, r.rep), perCall(r.generatorCPU, r.rep))
 			for _, s := range peers.PersistentServers {
 				method, params, batch, ok := s.Call(c)
 				if !ok {
@@ -95,8 +96,9 @@ func (l loopback) persistent(ctx context.Context, log io.Writer) (string, error)
 		return
 	}
 	for _, c := range peers.Cases {
-		bareRPS, _, _, _, _ := mean(results[key{string(c), "bare"}])
-		fmt.Fprintf(&b, "| %s | bare fasthttp | HTTP | 64 conns | %s | | | | | 1.00 |\n", c, thousands(bareRPS))
+		bareRPS, bareP50, bareP99, bareS, bareG := mean(results[key{string(c), "bare"}])
+		fmt.Fprintf(&b, "| %s | bare fasthttp | HTTP | 64 conns | %s | %.2f ms | %.2f ms | %.2f | %.2f | 1.00 |\n",
+			c, thousands(bareRPS), bareP50, bareP99, bareS, bareG)
 		for _, s := range peers.PersistentServers {
 			for _, sh := range shapes {
 				rs := results[key{string(c), fmt.Sprintf("%s|%s|%d|%d", s.Name, s.Transport, sh.conns, sh.pipeline)}]
