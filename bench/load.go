@@ -8,12 +8,9 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/jetrpc/jetrpc/codec"
 )
 
@@ -62,6 +59,10 @@ type Load struct {
 	// a persistent transport (ws://, wss://, tcp://, unix://); 1 when 0.
 	// Over HTTP it must be 0 or 1.
 	Pipeline int
+
+	// sendDelay is a delay planted in the send path by tests, to show
+	// that the open-loop timing test can fail.
+	sendDelay time.Duration
 }
 
 // Template is one request body to send.
@@ -147,48 +148,15 @@ func Raw(body []byte) Template {
 	return t
 }
 
-// Report is the outcome of a run.
-type Report struct {
-	Requests     int64            `json:"requests"`
-	Errors       int64            `json:"errors"`
-	DurationS    float64          `json:"duration_s"`
-	RPS          float64          `json:"rps"`
-	LatencyUS    Latency          `json:"latency_us"`
-	ErrorsByKind map[string]int64 `json:"errors_by_kind"`
-}
-
-// Latency holds latency percentiles in microseconds.
-type Latency struct {
-	P50  int64 `json:"p50"`
-	P90  int64 `json:"p90"`
-	P99  int64 `json:"p99"`
-	P999 int64 `json:"p999"`
-	Max  int64 `json:"max"`
-}
-
-// worker is one connection's loop and its own counters.
-type worker struct {
-	mu       sync.Mutex // guards hist and kinds against the progress reader
-	hist     *hdrhistogram.Histogram
-	kinds    map[string]int64
-	sent     atomic.Int64 // requests measured
-	failed   atomic.Int64 // of which failed
-	conn     httpConn
-	requests [][]byte // per template, the whole HTTP request, whose ids it patches
-	bodyAt   []int    // where each request's body starts
-}
-
-func newHistogram() *hdrhistogram.Histogram { return hdrhistogram.New(1, 60_000_000, 3) }
-
 // Run runs the load and reports on it. It returns an error only when the
 // run could not start (bad URL, no requests); failed calls are counted in
 // the report.
 func (l Load) Run(ctx context.Context) (*Report, error) {
 	if len(l.Requests) == 0 {
-		return nil, errors.New("bench: no requests to send")
+		return nil, errNoRequests
 	}
+	l.setDefaults()
 	if isPersistent(l.URL) {
-		l.setDefaults()
 		return l.runStream(ctx)
 	}
 	if l.Pipeline > 1 {
@@ -201,109 +169,20 @@ func (l Load) Run(ctx context.Context) (*Report, error) {
 	if err := ep.addHeaders(l.Header); err != nil {
 		return nil, err
 	}
-	l.setDefaults()
 	dial := dialer(ep, l.Dial, l.TLS)
-	pick := newPicker(l.Weights, len(l.Requests))
-	workers := make([]*worker, l.Concurrency)
-	for i := range workers {
-		w := &worker{hist: newHistogram(), kinds: map[string]int64{}, conn: httpConn{dial: dial}}
-		for _, t := range l.Requests {
-			req, at := ep.request(t.body)
-			w.requests = append(w.requests, req)
-			w.bodyAt = append(w.bodyAt, at)
-		}
-		workers[i] = w
-	}
-
-	var measuring atomic.Bool
-	var sent atomic.Int64 // requests started after warm-up (for N)
-	var seq atomic.Uint64 // request sequence, for ids and the open-loop schedule
-	start := time.Now()
-	measureStart := start.Add(l.Warmup)
-	deadline := time.Time{}
-	if l.Duration > 0 {
-		deadline = measureStart.Add(l.Duration)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
+	r, runCtx, cancel := l.begin(ctx, l.Concurrency)
 	defer cancel()
-	if !deadline.IsZero() {
-		runCtx, cancel = context.WithDeadline(runCtx, deadline)
-		defer cancel()
-	}
-	if l.Warmup <= 0 {
-		measuring.Store(true)
-	} else {
-		time.AfterFunc(l.Warmup, func() { measuring.Store(true) })
-	}
 	var wg sync.WaitGroup
-	for wi, w := range workers {
+	for i, rec := range r.recorders {
+		w := newHTTPWorker(&l, ep, dial, rec, i)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(wi), uint64(start.UnixNano())))
 			defer w.conn.close()
-			answers := codec.AcquireResponses()
-			defer codec.ReleaseResponses(answers)
-			wait := time.NewTimer(time.Hour) // reused by the open loop: time.After would allocate per request
-			wait.Stop()
-			for runCtx.Err() == nil {
-				k := seq.Add(1)
-				due := time.Now()
-				if l.Rate > 0 { // open loop: request k is due at start + k/rate
-					due = start.Add(time.Duration(float64(k-1) / l.Rate * float64(time.Second)))
-					if d := time.Until(due); d > 0 {
-						wait.Reset(d)
-						select {
-						case <-wait.C:
-						case <-runCtx.Done():
-							return
-						}
-					}
-				}
-				counted := measuring.Load()
-				if counted && l.N > 0 && sent.Add(1) > l.N {
-					return
-				}
-				ti := pick.next(rng)
-				t := &l.Requests[ti]
-				req := w.requests[ti]
-				body := req[w.bodyAt[ti]:]
-				for j, at := range t.idAt {
-					patchID(body[at:at+idWidth], k*uint64(len(t.idAt))+uint64(j))
-				}
-				status, answer, err := w.conn.roundTrip(req, l.Timeout)
-				latency := time.Since(due)
-				kind := check(t, body, status, answer, err, answers)
-				if !counted {
-					continue
-				}
-				w.sent.Add(1)
-				w.mu.Lock()
-				_ = w.hist.RecordValue(max(latency.Microseconds(), 1))
-				if kind != "" {
-					w.kinds[kind]++
-				}
-				w.mu.Unlock()
-				if kind != "" {
-					w.failed.Add(1)
-				}
-			}
+			w.loop(runCtx)
 		}()
 	}
-	stopProgress, progressDone := make(chan struct{}), make(chan struct{})
-	if l.Progress != nil {
-		go func() { progress(l.Progress, workers, measureStart, stopProgress); close(progressDone) }()
-	} else {
-		close(progressDone)
-	}
-	wg.Wait()
-	close(stopProgress)
-	<-progressDone // its last line is written before Run returns and the caller writes the report
-	elapsed := time.Since(measureStart)
-	if !deadline.IsZero() && time.Now().After(deadline) {
-		elapsed = l.Duration
-	}
-	return report(workers, elapsed), nil
+	return r.wait(&wg), nil
 }
 
 // setDefaults fills in the zero fields that have defaults.
@@ -319,98 +198,70 @@ func (l *Load) setDefaults() {
 	}
 }
 
-// check classifies the answer to one request: "" when right, else the
-// kind of failure.
-func check(t *Template, body []byte, status int, answer []byte, err error, answers *codec.Responses) string {
-	switch {
-	case isTimeout(err):
-		return "timeout"
-	case errors.Is(err, errAnswerTooLarge):
-		return "answer_too_large"
-	case err != nil:
-		return "transport"
-	case status == 204:
-		if t.known && t.calls > 0 {
-			return "no_answer"
-		}
-		return ""
-	case status != 200:
-		return "http_" + strconv.Itoa(status)
-	}
-	if t.known && t.calls == 0 && len(answer) == 0 {
-		return "" // notifications only: an empty 200 is an answer too
-	}
-	if answers.Parse(answer) != nil {
-		return "invalid_json"
-	}
-	return checkItems(t, body, answers)
+// httpWorker is one HTTP/1.1 connection's loop: it takes a request from
+// the schedule, patches its ids, sends it, checks the answer and records
+// the outcome.
+type httpWorker struct {
+	l        *Load
+	rec      *recorder
+	conn     httpConn
+	requests [][]byte // per template, the whole HTTP request, whose ids it patches
+	bodyAt   []int    // where each request's body starts
+	rng      *rand.Rand
+	checker  checker
+	index    uint64 // among the workers: part of every id it sends
 }
 
-// checkItems is check for an answer already parsed into answers.
-func checkItems(t *Template, body []byte, answers *codec.Responses) string {
-	if t.known && len(answers.Items) != t.calls {
-		return "wrong_count"
+func newHTTPWorker(l *Load, ep *endpoint, dial func() (net.Conn, error), rec *recorder, i int) *httpWorker {
+	w := &httpWorker{l: l, rec: rec, conn: httpConn{dial: dial}, checker: newChecker(l.Requests),
+		rng: rand.New(rand.NewPCG(uint64(i), uint64(rec.r.start.UnixNano()))), index: uint64(i)}
+	for _, t := range l.Requests {
+		req, at := ep.request(t.body)
+		w.requests = append(w.requests, req)
+		w.bodyAt = append(w.bodyAt, at)
 	}
-	var seen uint64 // the ids answered so far, for the first 64 calls
-	for i := range answers.Items {
-		a := &answers.Items[i]
-		if a.Invalid != "" {
-			return "invalid_answer"
-		}
-		if t.known {
-			k := t.idIndex(a.ID, body)
-			if k < 0 {
-				return "wrong_id"
+	return w
+}
+
+func (w *httpWorker) loop(ctx context.Context) {
+	r := w.rec.r
+	var k uint64
+	for ctx.Err() == nil {
+		due := time.Now()
+		if r.dues != nil { // open loop: the request falls due
+			select {
+			case due = <-r.dues:
+			case <-ctx.Done():
+				return
 			}
-			if t.distinct && k < 64 {
-				if seen&(1<<k) != 0 {
-					return "duplicate_id"
-				}
-				seen |= 1 << k
+			w.sendHook()
+			if r.measuring.Load() {
+				w.rec.lateBy(time.Since(due))
 			}
 		}
-		if a.Error != nil {
-			return "rpc_error" + errorCode(a.Error)
+		ok, counted := r.admit()
+		if !ok {
+			return
+		}
+		ti := r.pick.next(w.rng)
+		t := &w.l.Requests[ti]
+		req := w.requests[ti]
+		body := req[w.bodyAt[ti]:]
+		k++
+		t.patch(body, k*uint64(w.l.Concurrency)+w.index)
+		status, answer, err := w.conn.roundTrip(req, w.l.Timeout)
+		now := time.Now()
+		kind := w.checker.check(t, body, status, answer, err)
+		if counted {
+			w.rec.record(due, now, kind, err, answer)
 		}
 	}
-	return ""
 }
 
-// idIndex returns which of the request's calls id answers (body is t's
-// body with the ids patched in), or -1 when it answers none of them.
-func (t *Template) idIndex(id, body []byte) int {
-	for k, want := range t.ids {
-		if string(id) == string(want) {
-			return k
-		}
-	}
-	if len(id) != idWidth+2 {
-		return -1
-	}
-	for k, at := range t.idAt {
-		if string(id[1:idWidth+1]) == string(body[at:at+idWidth]) {
-			return k
-		}
-	}
-	return -1
-}
-
-// errorCode returns "_CODE" for a raw error object, without allocating
-// on the way to the code.
-func errorCode(raw []byte) string {
-	for it := codec.Iterate(raw); it.Next(); {
-		if string(it.Key()) == "code" {
-			return "_" + string(it.Value())
-		}
-	}
-	return ""
-}
-
-// patchID writes n as idWidth decimal digits into b.
-func patchID(b []byte, n uint64) {
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
+// sendHook is where tests plant a delay in the send path.
+func (w *httpWorker) sendHook() {
+	if w.l.sendDelay > 0 {
+		time.Sleep(w.l.sendDelay)
 	}
 }
 
@@ -442,51 +293,4 @@ func (p picker) next(rng *rand.Rand) int {
 		}
 	}
 	return len(p.cumulative) - 1
-}
-
-// snapshot merges the workers' histograms and counters.
-func snapshot(workers []*worker) (*hdrhistogram.Histogram, int64, int64, map[string]int64) {
-	h := newHistogram()
-	kinds := map[string]int64{}
-	var requests, errs int64
-	for _, w := range workers {
-		w.mu.Lock()
-		h.Merge(w.hist)
-		for k, v := range w.kinds {
-			kinds[k] += v
-		}
-		w.mu.Unlock()
-		requests += w.sent.Load()
-		errs += w.failed.Load()
-	}
-	return h, requests, errs, kinds
-}
-
-func report(workers []*worker, elapsed time.Duration) *Report {
-	h, requests, errs, kinds := snapshot(workers)
-	return &Report{
-		Requests: requests, Errors: errs, DurationS: elapsed.Seconds(),
-		RPS: float64(requests) / elapsed.Seconds(),
-		LatencyUS: Latency{P50: h.ValueAtQuantile(50), P90: h.ValueAtQuantile(90), P99: h.ValueAtQuantile(99),
-			P999: h.ValueAtQuantile(99.9), Max: h.Max()},
-		ErrorsByKind: kinds,
-	}
-}
-
-// progress writes a line a second until stop is closed.
-func progress(out io.Writer, workers []*worker, start time.Time, stop chan struct{}) {
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	var last int64
-	for {
-		select {
-		case <-stop:
-			return
-		case now := <-tick.C:
-			h, requests, errs, _ := snapshot(workers)
-			fmt.Fprintf(out, "%5.0fs  %8d req/s  p50 %6.2fms  p99 %7.2fms  errors %d\n",
-				now.Sub(start).Seconds(), requests-last, float64(h.ValueAtQuantile(50))/1000, float64(h.ValueAtQuantile(99))/1000, errs)
-			last = requests
-		}
-	}
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"io"
 	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -250,5 +253,63 @@ func TestLoadHeaders(t *testing.T) {
 		if _, err := l.Run(context.Background()); err == nil {
 			t.Errorf("%q: no error", bad)
 		}
+	}
+}
+
+// TestLoadHonestFigures: failures do not count as throughput, and the
+// first message of each kind is kept.
+func TestLoadHonestFigures(t *testing.T) {
+	l := bench.Load{URL: "http://127.0.0.1:9/json-rpc", N: 20, Concurrency: 2, Requests: []bench.Template{bench.Call("ping", nil, 1)}}
+	rep, err := l.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.OK != 0 || rep.RPS != 0 || rep.Errors != 20 || rep.Requests != 20 || rep.ErrorsPerSecond <= 0 ||
+		rep.LatencyUS.P50 != 0 || !strings.HasPrefix(rep.FirstErrors["transport"], "transport: dial tcp 127.0.0.1:9: ") {
+		t.Errorf("%+v", rep)
+	}
+	l = inMemory(t)
+	l.Requests = []bench.Template{bench.Call("fail", nil, 1), bench.Call("ping", nil, 1)}
+	l.N = 200
+	rep, _ = l.Run(context.Background())
+	if rep.OK+rep.Errors != 200 || rep.RPS != float64(rep.OK)/rep.DurationS ||
+		!strings.HasPrefix(rep.FirstErrors["rpc_error_1000"], `rpc_error_1000: {"jsonrpc":"2.0","error":{"code":1000,"message":"fail"},"id":`) {
+		t.Errorf("%+v", rep)
+	}
+	if len(rep.Seconds) == 0 || rep.Seconds[0].OK != rep.OK || len(rep.Histogram) != len(bench.HDRPercentiles) {
+		t.Errorf("series %+v, histogram %+v", rep.Seconds, rep.Histogram)
+	}
+}
+
+// TestLoadChecksLargeBatches: every call of a batch of any size is
+// checked; an id answered twice past the 64th call is caught.
+func TestLoadChecksLargeBatches(t *testing.T) {
+	var dup atomic.Bool
+	l := serving(t, func(ctx *fasthttp.RequestCtx) {
+		var reqs []struct {
+			ID json.RawMessage `json:"id"`
+		}
+		_ = json.Unmarshal(ctx.PostBody(), &reqs)
+		out := []byte{'['}
+		for i, r := range reqs {
+			id := r.ID
+			if dup.Load() && i == 90 {
+				id = reqs[80].ID
+			}
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, `{"jsonrpc":"2.0","result":3,"id":`...)
+			out = append(append(out, id...), '}')
+		}
+		ctx.SetBodyString(string(append(out, ']')))
+	})
+	l.Requests = []bench.Template{bench.Call("add", []byte(`[1,2]`), 100)}
+	if rep, err := l.Run(context.Background()); err != nil || rep.Errors != 0 {
+		t.Fatalf("right answers: %+v %v", rep, err)
+	}
+	dup.Store(true)
+	if rep, _ := l.Run(context.Background()); rep.ErrorsByKind["duplicate_id"] != rep.Requests {
+		t.Errorf("id 81 answered twice, in place of 91: %+v", rep)
 	}
 }

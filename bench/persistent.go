@@ -11,11 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/fasthttp/websocket"
-	"github.com/jetrpc/jetrpc/codec"
 	"github.com/jetrpc/jetrpc/internal/clock"
 	"github.com/jetrpc/jetrpc/internal/wire"
 )
@@ -118,6 +116,9 @@ type streamConn struct {
 	rdAt    int64 // when the read deadline set expires (clock.Nanotime)
 	// unflushed counts the requests framed since the last write.
 	unflushed int
+	rec       *recorder
+	rng       *rand.Rand
+	checker   checker
 }
 
 // frame appends body to the output, framed.
@@ -239,11 +240,8 @@ func (l Load) runStream(ctx context.Context) (*Report, error) {
 			return nil, errors.New("bench: a raw body's ids cannot tell its answers apart: -pipeline 1 with -body on a persistent connection")
 		}
 	}
-	pick := newPicker(l.Weights, len(l.Requests))
-	workers := make([]*worker, l.Concurrency)
 	conns := make([]*streamConn, l.Concurrency)
-	for i := range workers {
-		workers[i] = &worker{hist: newHistogram(), kinds: map[string]int64{}}
+	for i := range conns {
 		dctx, cancel := context.WithTimeout(ctx, l.Timeout)
 		nc, err := dial(dctx)
 		cancel()
@@ -254,7 +252,7 @@ func (l Load) runStream(ctx context.Context) (*Report, error) {
 			return nil, fmt.Errorf("bench: connecting: %w", err)
 		}
 		c := &streamConn{conn: nc, framing: framing, mask: rand.NewPCG(uint64(i), uint64(time.Now().UnixNano())),
-			buf: make([]byte, 64<<10), slots: make([]streamSlot, pipeline)}
+			buf: make([]byte, 64<<10), slots: make([]streamSlot, pipeline), checker: newChecker(l.Requests)}
 		for s := range c.slots {
 			for _, t := range l.Requests {
 				c.slots[s].bodies = append(c.slots[s].bodies, append([]byte(nil), t.body...))
@@ -263,59 +261,31 @@ func (l Load) runStream(ctx context.Context) (*Report, error) {
 		}
 		conns[i] = c
 	}
-	var measuring atomic.Bool
-	var sent atomic.Int64
-	var seq atomic.Uint64 // the open loop's schedule
-	start := time.Now()
-	measureStart := start.Add(l.Warmup)
-	var deadline time.Time
-	if l.Duration > 0 {
-		deadline = measureStart.Add(l.Duration)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
+	r, runCtx, cancel := l.begin(ctx, len(conns))
 	defer cancel()
-	if !deadline.IsZero() {
-		runCtx, cancel = context.WithDeadline(runCtx, deadline)
-		defer cancel()
-	}
-	if l.Warmup <= 0 {
-		measuring.Store(true)
-	} else {
-		time.AfterFunc(l.Warmup, func() { measuring.Store(true) })
-	}
 	var wg sync.WaitGroup
 	for i, c := range conns {
+		c.rec = r.recorders[i]
+		c.rng = rand.New(rand.NewPCG(uint64(i), uint64(r.start.UnixNano())))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer c.conn.Close()
-			l.driveStream(runCtx, c, workers[i], pick, rand.New(rand.NewPCG(uint64(i), uint64(start.UnixNano()))), &measuring, &sent, &seq, start)
+			c.drive(runCtx, &l)
 		}()
 	}
-	stopProgress, progressDone := make(chan struct{}), make(chan struct{})
-	if l.Progress != nil {
-		go func() { progress(l.Progress, workers, measureStart, stopProgress); close(progressDone) }()
-	} else {
-		close(progressDone)
-	}
-	wg.Wait()
-	close(stopProgress)
-	<-progressDone
-	elapsed := time.Since(measureStart)
-	if !deadline.IsZero() && time.Now().After(deadline) {
-		elapsed = l.Duration
-	}
-	return report(workers, elapsed), nil
+	return r.wait(&wg), nil
 }
 
-// driveStream runs one connection: closed loop (each answer frees its
-// slot for the next request) or open loop (requests leave when due,
-// whatever is in flight, up to the pipeline).
-func (l Load) driveStream(ctx context.Context, c *streamConn, w *worker, pick picker, rng *rand.Rand,
-	measuring *atomic.Bool, sent *atomic.Int64, seq *atomic.Uint64, start time.Time) {
-	answers := codec.AcquireResponses()
-	defer codec.ReleaseResponses(answers)
+// drive runs one connection: closed loop (each answer frees its slot for
+// the next request) or open loop (requests leave when due, whatever is in
+// flight, up to the pipeline).
+func (c *streamConn) drive(ctx context.Context, l *Load) {
+	r := c.rec.r
 	stopping := false
+	var nextDue time.Time // the open loop's request taken and not yet sent
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	// send fills free slots with requests that are due; it returns the
 	// time the next one is due (zero in the closed loop).
 	send := func() time.Time {
@@ -326,17 +296,19 @@ func (l Load) driveStream(ctx context.Context, c *streamConn, w *worker, pick pi
 			}
 			due := time.Now()
 			if l.Rate > 0 {
-				k := seq.Load()
-				due = start.Add(time.Duration(float64(k) / l.Rate * float64(time.Second)))
-				if due.After(time.Now()) {
-					return due
+				if nextDue.IsZero() {
+					nextDue = r.sched.next()
 				}
-				if !seq.CompareAndSwap(k, k+1) {
-					continue // another connection took request k
+				if nextDue.After(due) {
+					return nextDue
 				}
+				if r.measuring.Load() {
+					c.rec.lateBy(due.Sub(nextDue))
+				}
+				due, nextDue = nextDue, time.Time{}
 			}
-			counted := measuring.Load()
-			if counted && l.N > 0 && sent.Add(1) > l.N {
+			ok, counted := r.admit()
+			if !ok {
 				stopping = true
 				break
 			}
@@ -344,17 +316,22 @@ func (l Load) driveStream(ctx context.Context, c *streamConn, w *worker, pick pi
 			c.free = c.free[:len(c.free)-1]
 			sl := &c.slots[s]
 			sl.seq++
-			sl.tmpl = pick.next(rng)
+			sl.tmpl = r.pick.next(c.rng)
 			t := &l.Requests[sl.tmpl]
 			body := sl.bodies[sl.tmpl]
-			wrap := uint64(1e12 / slotDigits / max(len(t.idAt), 1))
+			// The slot's number is the low digits of every id: answers
+			// name their slot; the sequence above it wraps within 10^12.
+			calls := uint64(max(len(t.idAt), 1))
+			n := (sl.seq % (1e12 / slotDigits / calls)) * slotDigits
 			for j, at := range t.idAt {
-				patchID(body[at:at+idWidth], ((sl.seq%wrap)*uint64(len(t.idAt))+uint64(j))*slotDigits+uint64(s))
+				patchID(body[at:at+idWidth], (n/slotDigits*calls+uint64(j))*slotDigits+uint64(s))
 			}
 			sl.due, sl.counted, sl.busy = due, counted, true
 			c.frame(body)
 			if t.known && t.calls == 0 { // notifications only: nothing comes back
-				l.record(w, sl, "")
+				if sl.counted {
+					c.rec.record(due, time.Now(), "", nil, nil)
+				}
 				sl.busy = false
 				c.free = append(c.free, s)
 				continue
@@ -364,28 +341,30 @@ func (l Load) driveStream(ctx context.Context, c *streamConn, w *worker, pick pi
 		return time.Time{}
 	}
 	for {
-		nextDue := send()
+		due := send()
 		if c.unflushed >= flushEvery {
 			_ = c.flush() // the server starts on these while the rest are read
 		}
-		if c.busy == 0 && (stopping || nextDue.IsZero()) {
+		if c.busy == 0 && (stopping || due.IsZero()) {
 			_ = c.flush()
 			return
 		}
-		wait := l.Timeout
-		if !nextDue.IsZero() {
-			wait = min(wait, max(time.Until(nextDue), time.Microsecond))
-		}
 		if c.busy == 0 {
-			// Only waiting for the next due time: sleep, no read.
+			// Only waiting for the next due time: wait for it exactly.
 			_ = c.flush()
-			time.Sleep(time.Until(nextDue))
+			if _, ok := waitUntil(ctx, due, timer); !ok {
+				stopping = true
+			}
 			continue
 		}
-		msg, err := c.next(wait, !nextDue.IsZero())
+		wait := l.Timeout
+		if !due.IsZero() {
+			wait = min(wait, max(time.Until(due), time.Microsecond))
+		}
+		msg, err := c.next(wait, !due.IsZero())
 		if err != nil {
 			var ne net.Error
-			if !nextDue.IsZero() && errors.As(err, &ne) && ne.Timeout() && !c.overdue(l.Timeout) {
+			if !due.IsZero() && errors.As(err, &ne) && ne.Timeout() && !c.overdue(l.Timeout) {
 				continue // the next request is due: send it
 			}
 			kind := "transport"
@@ -394,27 +373,28 @@ func (l Load) driveStream(ctx context.Context, c *streamConn, w *worker, pick pi
 			} else if errors.Is(err, errAnswerTooLarge) {
 				kind = "answer_too_large"
 			}
+			now := time.Now()
 			for s := range c.slots {
-				if c.slots[s].busy {
-					l.record(w, &c.slots[s], kind)
+				if sl := &c.slots[s]; sl.busy && sl.counted {
+					c.rec.record(sl.due, now, kind, err, nil)
 				}
 			}
 			return
 		}
-		s, ok := c.route(msg, answers)
+		now := time.Now()
+		s, ok := c.route(msg)
 		if !ok {
-			if measuring.Load() {
-				w.mu.Lock()
-				w.kinds["unroutable_answer"]++
-				w.mu.Unlock()
-				w.failed.Add(1)
+			if r.measuring.Load() {
+				c.rec.record(now, now, "unroutable_answer", nil, msg)
 			}
 			continue
 		}
 		sl := &c.slots[s]
 		t := &l.Requests[sl.tmpl]
-		kind := checkItems(t, sl.bodies[sl.tmpl], answers) // route parsed msg into answers
-		l.record(w, sl, kind)
+		kind := c.checker.items(t, sl.bodies[sl.tmpl]) // route parsed msg into c.checker.answers
+		if sl.counted {
+			c.rec.record(sl.due, now, kind, nil, msg)
+		}
 		sl.busy = false
 		c.busy--
 		c.free = append(c.free, s)
@@ -433,8 +413,9 @@ func (c *streamConn) overdue(timeout time.Duration) bool {
 }
 
 // route finds the slot an answer is for, from the slot digits of its
-// first id.
-func (c *streamConn) route(msg []byte, answers *codec.Responses) (int, bool) {
+// first id; it leaves the answer parsed in c.checker.answers.
+func (c *streamConn) route(msg []byte) (int, bool) {
+	answers := c.checker.answers
 	if answers.Parse(msg) != nil || len(answers.Items) == 0 {
 		return 0, false
 	}
@@ -464,22 +445,4 @@ func (c *streamConn) route(msg []byte, answers *codec.Responses) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// record counts one request's outcome if it was sent after the warm-up.
-func (l Load) record(w *worker, sl *streamSlot, kind string) {
-	if !sl.counted {
-		return
-	}
-	latency := time.Since(sl.due)
-	w.sent.Add(1)
-	w.mu.Lock()
-	_ = w.hist.RecordValue(max(latency.Microseconds(), 1))
-	if kind != "" {
-		w.kinds[kind]++
-	}
-	w.mu.Unlock()
-	if kind != "" {
-		w.failed.Add(1)
-	}
 }

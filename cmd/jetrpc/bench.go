@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"time"
 
 	"github.com/jetrpc/jetrpc/bench"
@@ -153,17 +152,23 @@ func readMix(file string, batch int) ([]bench.Template, []int, error) {
 }
 
 func writeReport(w io.Writer, r *bench.Report) {
-	fmt.Fprintf(w, "requests   %d in %.2fs, %.0f req/s\n", r.Requests, r.DurationS, r.RPS)
-	fmt.Fprintf(w, "latency    p50 %.3fms  p90 %.3fms  p99 %.3fms  p99.9 %.3fms  max %.3fms\n",
+	fmt.Fprintf(w, "requests   %d in %.2fs: %d ok, %.0f ok/s\n", r.Requests, r.DurationS, r.OK, r.RPS)
+	fmt.Fprintf(w, "latency    p50 %.3fms  p90 %.3fms  p99 %.3fms  p99.9 %.3fms  max %.3fms  (successful calls)\n",
 		ms(r.LatencyUS.P50), ms(r.LatencyUS.P90), ms(r.LatencyUS.P99), ms(r.LatencyUS.P999), ms(r.LatencyUS.Max))
-	fmt.Fprintf(w, "errors     %d\n", r.Errors)
-	kinds := make([]string, 0, len(r.ErrorsByKind))
-	for k := range r.ErrorsByKind {
-		kinds = append(kinds, k)
+	if l := r.SendLatenessUS; l != nil {
+		fmt.Fprintf(w, "lateness   p50 %.3fms  p99 %.3fms  max %.3fms  (requests sent after their due time)\n", ms(l.P50), ms(l.P99), ms(l.Max))
+		if time.Duration(l.P99)*time.Microsecond > bench.LatenessWarning {
+			fmt.Fprintf(w, "warning    send lateness p99 is over %v: the generator, not the server, limits this run\n", bench.LatenessWarning)
+		}
 	}
-	sort.Strings(kinds)
-	for _, k := range kinds {
+	fmt.Fprintf(w, "errors     %d (%.0f/s)\n", r.Errors, r.ErrorsPerSecond)
+	for _, k := range r.SortedKinds() {
 		fmt.Fprintf(w, "  %-20s %d\n", k, r.ErrorsByKind[k])
+	}
+	for _, k := range r.SortedKinds() {
+		if m := r.FirstErrors[k]; m != "" {
+			fmt.Fprintf(w, "  first: %s\n", m)
+		}
 	}
 }
 

@@ -119,8 +119,15 @@ func TestBenchCommand(t *testing.T) {
 	var keys map[string]json.RawMessage
 	out.Reset()
 	run(context.Background(), []string{"bench", "-url", url, "-n", "10", "-json"}, &out, &errOut)
-	if err := json.Unmarshal([]byte(out.String()), &keys); err != nil || len(keys) != 6 || keys["errors_by_kind"] == nil || keys["duration_s"] == nil {
-		t.Errorf("-json report: %s", out.String())
+	if err := json.Unmarshal([]byte(out.String()), &keys); err != nil {
+		t.Errorf("-json report: %v %s", err, out.String())
+	}
+	// The keys other tools read stay; the new ones come beside them.
+	for _, k := range []string{"requests", "errors", "duration_s", "rps", "latency_us", "errors_by_kind",
+		"ok", "errors_per_second", "first_errors", "per_second", "histogram"} {
+		if keys[k] == nil {
+			t.Errorf("-json report has no %q: %s", k, out.String())
+		}
 	}
 	var latency map[string]int64
 	if err := json.Unmarshal(keys["latency_us"], &latency); err != nil || len(latency) != 5 || latency["p90"] <= 0 || latency["p999"] < latency["p90"] {
@@ -138,7 +145,7 @@ func TestBenchBodyAndProgress(t *testing.T) {
 	if code != 0 || !strings.Contains(out.String(), "errors     0") {
 		t.Errorf("-body: exit %d, %s %s", code, out.String(), errOut.String())
 	}
-	if !strings.Contains(errOut.String(), "req/s") || !strings.Contains(errOut.String(), "p99") {
+	if !strings.Contains(errOut.String(), "ok/s") || !strings.Contains(errOut.String(), "p99") {
 		t.Errorf("-progress printed %q", errOut.String())
 	}
 	if code := run(context.Background(), []string{"bench", "-url", url, "-H", "X-Trace: 1", "-H", "Authorization: Bearer x", "-n", "5"}, &out, &errOut); code != 0 {
