@@ -32,7 +32,7 @@ unit:
 
 # The allocation tests are built with !race: -race allocates.
 allocs:
-	$(GO) test -count=1 -run 'Allocations' ./...
+	$(GO) test -count=1 -run 'Allocations|Timing' ./...
 
 # bench/peers is its own module (the peers stay out of the main go.mod): vetted and tested on its own.
 peers-test: $(STATICCHECK)

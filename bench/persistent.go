@@ -284,8 +284,8 @@ func (c *streamConn) drive(ctx context.Context, l *Load) {
 	r := c.rec.r
 	stopping := false
 	var nextDue time.Time // the open loop's request taken and not yet sent
-	timer := time.NewTimer(time.Hour)
-	timer.Stop()
+	sl := newSleeper()
+	defer sl.close()
 	// send fills free slots with requests that are due; it returns the
 	// time the next one is due (zero in the closed loop).
 	send := func() time.Time {
@@ -352,9 +352,7 @@ func (c *streamConn) drive(ctx context.Context, l *Load) {
 		if c.busy == 0 {
 			// Only waiting for the next due time: wait for it exactly.
 			_ = c.flush()
-			if _, ok := waitUntil(ctx, due, timer); !ok {
-				stopping = true
-			}
+			sl.until(monoOf(due))
 			continue
 		}
 		wait := l.Timeout

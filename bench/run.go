@@ -112,19 +112,27 @@ func (s *schedule) next() time.Time {
 }
 
 // tick hands out the open loop's due times on out, each when it falls
-// due, until ctx ends. One goroutine sleeps in the kernel (sleepUntil)
-// until spinWindow before each, then polls the clock, and the workers
-// wait on out: Go's timers are ~0.6 ms late here, clock_nanosleep 30–40 µs
-// at p50 and up to ~100 µs at p99, and workers spinning each on its own
-// keep the scheduler from polling the network (answers came ~1 ms late).
-// Measured in TestOpenLoopTiming.
+// due, until ctx ends. One goroutine waits on a kernel timer (sleeper)
+// until spinWindow before each, then polls the clock (with more than one
+// P), and the workers wait on out: Go's timers are ~0.6 ms late here, the
+// kernel's 30–40 µs at p50 and up to ~100 µs at p99, and workers spinning
+// each on its own kept the scheduler from polling the network (answers
+// came ~1 ms late). Measured in TestOpenLoopTiming.
 func (s *schedule) tick(ctx context.Context, out chan<- time.Time) {
-	preciseSleeps()
+	sl := newSleeper()
+	defer sl.close()
+	// With one P, a goroutine polling the clock keeps the scheduler from
+	// polling the network (answers waited for sysmon, up to 10 ms, at
+	// 4,000/s): then the kernel's wake-up alone decides.
+	spin := spinWindow
+	if runtime.GOMAXPROCS(0) == 1 {
+		spin = 0
+	}
 	for k := uint64(0); ; k++ {
 		due := s.start.Add(time.Duration(float64(k) / s.rate * float64(time.Second)))
 		if time.Until(due) > 0 {
 			mono := monoOf(due)
-			sleepUntil(mono - int64(spinWindow))
+			sl.until(mono - int64(spin))
 			for clock.Nanotime() < mono {
 				runtime.Gosched()
 			}
@@ -141,38 +149,6 @@ func (s *schedule) tick(ctx context.Context, out chan<- time.Time) {
 // spinWindow is how long before a due time the ticker stops sleeping and
 // polls the clock: the kernel's p99 wake-up lateness on this machine.
 const spinWindow = 100 * time.Microsecond
-
-// timerSlack is how early the open loop wakes before a request is due, to
-// then poll the clock: Go's timers fire ~0.58 ms late at p50 and ~0.61 ms
-// at p99 on this project's 2-core machine (the netpoller's sleep has
-// millisecond granularity), while polling with runtime.Gosched lands
-// within ~0.2 µs of the due time at p99; the cost is the generator's CPU
-// during the last ~0.4 ms before each request.
-const timerSlack = time.Millisecond
-
-// waitUntil blocks until due (sleeping on t, then polling) or ctx ends;
-// it returns how late it returned, and false when ctx ended first.
-func waitUntil(ctx context.Context, due time.Time, t *time.Timer) (time.Duration, bool) {
-	if d := time.Until(due) - timerSlack; d > 0 {
-		t.Reset(d)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return 0, false
-		}
-	}
-	for {
-		now := time.Now()
-		if !now.Before(due) {
-			return now.Sub(due), true
-		}
-		if ctx.Err() != nil {
-			return 0, false
-		}
-		time.Sleep(time.Nanosecond) // a yield that lets the scheduler poll the network too (runtime.Gosched does not)
-	}
-}
 
 // recorder is one worker's measurements: latency of successful calls,
 // send lateness (open loop), failures by kind with the first message of

@@ -8,11 +8,14 @@ import (
 	"github.com/jetrpc/jetrpc/internal/clock"
 )
 
-// preciseSleeps does nothing here.
-func preciseSleeps() {}
+// sleeper waits with Go's timers where there is no timerfd.
+type sleeper struct{}
 
-// sleepUntil sleeps until the monotonic time mono with Go's timers.
-func sleepUntil(mono int64) { time.Sleep(time.Duration(mono - clock.Nanotime())) }
+func newSleeper() *sleeper { return &sleeper{} }
+
+func (*sleeper) until(mono int64) { time.Sleep(time.Duration(mono - clock.Nanotime())) }
+
+func (*sleeper) close() {}
 
 // monoOf maps t to the monotonic clock.
 func monoOf(t time.Time) int64 { return clock.Nanotime() + int64(time.Until(t)) }

@@ -53,6 +53,10 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Var(headers, "H", "add the header 'Name: value' to every request (repeatable)")
 	insecure := fs.Bool("insecure", false, "https: do not verify the server's certificate (a self-signed test server)")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's own CPU profile to this file")
+	findMax := fs.Bool("find-max", false, "search the highest open-loop rate with p99 under -slo-p99 and no errors (ramp, then bisect)")
+	slo := fs.Duration("slo-p99", 0, "with -find-max: the p99 latency bound")
+	step := fs.Duration("step", 2*time.Second, "with -find-max: how long each rate is measured (plus a quarter of it to warm up)")
+	startRate := fs.Float64("start-rate", 1000, "with -find-max: the first rate tried (doubled until a step fails)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -99,6 +103,9 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	defer stopProfile()
+	if *findMax {
+		return searchCmd(ctx, load, bench.Search{SLO: *slo, Step: *step, Start: *startRate}, *asJSON, stdout, stderr)
+	}
 	rep, err := load.Run(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
@@ -170,6 +177,46 @@ func writeReport(w io.Writer, r *bench.Report) {
 			fmt.Fprintf(w, "  first: %s\n", m)
 		}
 	}
+}
+
+// searchCmd runs -find-max and prints its steps and answer: exit 0 with a
+// rate, 1 when even the slowest step failed, 2 on a usage error.
+func searchCmd(ctx context.Context, load bench.Load, s bench.Search, asJSON bool, stdout, stderr io.Writer) int {
+	if s.SLO <= 0 {
+		fmt.Fprintln(stderr, "jetrpc: -find-max needs -slo-p99 D (the p99 latency bound)")
+		return 2
+	}
+	if !asJSON {
+		fmt.Fprintf(stdout, "searching the highest rate with p99 under %v and no errors (%v per step)\n", s.SLO, s.Step)
+		fmt.Fprintf(stdout, "%4s  %10s  %10s  %9s  %9s  %7s  %9s  %s\n", "step", "rate/s", "ok/s", "p50", "p99", "errors", "lateness", "verdict")
+		n := 0
+		s.Progress = func(st bench.Step) {
+			n++
+			verdict := "pass"
+			if !st.Pass {
+				verdict = "fail (" + st.Why + ")"
+			}
+			fmt.Fprintf(stdout, "%4d  %10.0f  %10.0f  %7.3fms  %7.3fms  %7d  %7.3fms  %s\n", n, st.Rate, st.OKPerSecond,
+				ms(st.P50US), ms(st.P99US), st.Errors, ms(st.LatenessUS), verdict)
+		}
+	}
+	res, err := load.FindMax(ctx, s)
+	if err != nil {
+		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
+		return 2
+	}
+	if asJSON {
+		b, _ := json.Marshal(res)
+		fmt.Fprintln(stdout, string(b))
+	} else if res.Rate > 0 {
+		fmt.Fprintf(stdout, "max rate   %.0f requests/s with p99 under %v\n", res.Rate, s.SLO)
+	} else {
+		fmt.Fprintf(stdout, "no rate from %.0f/s down passed\n", s.Start)
+	}
+	if res.Rate == 0 {
+		return 1
+	}
+	return 0
 }
 
 func ms(us int64) float64 { return float64(us) / 1000 }
