@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"sort"
 	"sync"
@@ -383,7 +384,11 @@ func (r *run) report(elapsed time.Duration) *Report {
 		rep.Histogram = append(rep.Histogram, Percentile{p, h.ValueAtQuantile(p)})
 	}
 	r.series.mu.Lock()
+	whole := int(math.Ceil(elapsed.Seconds() - 1e-9)) // a last second past the run's end is its tail, not a second
 	for i, s := range r.series.secs {
+		if i >= whole {
+			break
+		}
 		x := Second{T: i, OK: s.ok, P50US: s.hist.ValueAtQuantile(50), P99US: s.hist.ValueAtQuantile(99)}
 		if len(s.errs) > 0 {
 			x.Errors = s.errs

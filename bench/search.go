@@ -50,7 +50,7 @@ type SearchResult struct {
 
 // FindMax runs the search: it doubles the rate from Start until a step
 // fails, then bisects between the highest passing and the lowest failing
-// rate. l describes what to send and where (its Rate, Duration, N and
+// rate (halving, when Start itself fails, down to Start/64). l describes what to send and where (its Rate, Duration, N and
 // Warmup are set per step).
 func (l Load) FindMax(ctx context.Context, s Search) (*SearchResult, error) {
 	if s.SLO <= 0 {
@@ -108,7 +108,7 @@ func (l Load) FindMax(ctx context.Context, s Search) (*SearchResult, error) {
 		}
 		lo = rate
 	}
-	for hi > 0 && len(res.Steps) < s.MaxSteps && hi-lo > s.Precision*max(lo, hi/2) {
+	for hi > 0 && len(res.Steps) < s.MaxSteps && hi-lo > s.Precision*max(lo, hi/2) && hi > s.Start/64 {
 		mid := (lo + hi) / 2
 		if lo == 0 {
 			mid = hi / 2 // nothing passed yet: halve

@@ -53,6 +53,7 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Var(headers, "H", "add the header 'Name: value' to every request (repeatable)")
 	insecure := fs.Bool("insecure", false, "https: do not verify the server's certificate (a self-signed test server)")
 	cpuProfile := fs.String("cpuprofile", "", "write the generator's own CPU profile to this file")
+	reportFile := fs.String("report", "", "also write the report as one self-contained HTML page (SVG charts) to this file")
 	findMax := fs.Bool("find-max", false, "search the highest open-loop rate with p99 under -slo-p99 and no errors (ramp, then bisect)")
 	slo := fs.Duration("slo-p99", 0, "with -find-max: the p99 latency bound")
 	step := fs.Duration("step", 2*time.Second, "with -find-max: how long each rate is measured (plus a quarter of it to warm up)")
@@ -103,13 +104,20 @@ func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 2
 	}
 	defer stopProfile()
+	runParams := paramsOf(fs, *url)
 	if *findMax {
-		return searchCmd(ctx, load, bench.Search{SLO: *slo, Step: *step, Start: *startRate}, *asJSON, stdout, stderr)
+		return searchCmd(ctx, load, bench.Search{SLO: *slo, Step: *step, Start: *startRate}, *asJSON, *reportFile, runParams, stdout, stderr)
 	}
 	rep, err := load.Run(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
 		return 2
+	}
+	if *reportFile != "" {
+		if err := writeHTMLReport(*reportFile, runParams, rep, nil); err != nil {
+			fmt.Fprintf(stderr, "jetrpc: -report: %v\n", err)
+			return 2
+		}
 	}
 	if *asJSON {
 		b, _ := json.Marshal(rep)
@@ -181,7 +189,7 @@ func writeReport(w io.Writer, r *bench.Report) {
 
 // searchCmd runs -find-max and prints its steps and answer: exit 0 with a
 // rate, 1 when even the slowest step failed, 2 on a usage error.
-func searchCmd(ctx context.Context, load bench.Load, s bench.Search, asJSON bool, stdout, stderr io.Writer) int {
+func searchCmd(ctx context.Context, load bench.Load, s bench.Search, asJSON bool, reportFile string, params []bench.Param, stdout, stderr io.Writer) int {
 	if s.SLO <= 0 {
 		fmt.Fprintln(stderr, "jetrpc: -find-max needs -slo-p99 D (the p99 latency bound)")
 		return 2
@@ -205,6 +213,12 @@ func searchCmd(ctx context.Context, load bench.Load, s bench.Search, asJSON bool
 		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
 		return 2
 	}
+	if reportFile != "" {
+		if err := writeHTMLReport(reportFile, params, nil, res); err != nil {
+			fmt.Fprintf(stderr, "jetrpc: -report: %v\n", err)
+			return 2
+		}
+	}
 	if asJSON {
 		b, _ := json.Marshal(res)
 		fmt.Fprintln(stdout, string(b))
@@ -217,6 +231,31 @@ func searchCmd(ctx context.Context, load bench.Load, s bench.Search, asJSON bool
 		return 1
 	}
 	return 0
+}
+
+// paramsOf lists the run's parameters for the HTML report: the URL and
+// every flag given.
+func paramsOf(fs *flag.FlagSet, url string) []bench.Param {
+	params := []bench.Param{{Name: "url", Value: url}, {Name: "date", Value: time.Now().UTC().Format(time.RFC3339)}}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "url" && f.Name != "report" {
+			params = append(params, bench.Param{Name: "-" + f.Name, Value: f.Value.String()})
+		}
+	})
+	return params
+}
+
+// writeHTMLReport writes the HTML report to file.
+func writeHTMLReport(file string, params []bench.Param, rep *bench.Report, search *bench.SearchResult) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := bench.WriteHTML(f, "jetrpc bench", params, rep, search); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func ms(us int64) float64 { return float64(us) / 1000 }

@@ -158,3 +158,22 @@ func TestBenchBodyAndProgress(t *testing.T) {
 		t.Errorf("missing -body file: exit %d", code)
 	}
 }
+
+// TestBenchReportAndSearchFlags: -report writes the HTML page; -find-max
+// without its bound is a usage error.
+func TestBenchReportAndSearchFlags(t *testing.T) {
+	url, stop := startServe(t)
+	defer stop()
+	file := t.TempDir() + "/r.html"
+	var out, errOut strings.Builder
+	if code := run(context.Background(), []string{"bench", "-url", url, "-n", "100", "-c", "2", "-report", file}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	page, err := os.ReadFile(file)
+	if err != nil || !strings.Contains(string(page), `<svg id="latency"`) || !strings.Contains(string(page), "-n") {
+		t.Errorf("report: %v %.300s", err, page)
+	}
+	if code := run(context.Background(), []string{"bench", "-url", url, "-find-max"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "-slo-p99") {
+		t.Errorf("-find-max without -slo-p99: exit %d, %s", code, errOut.String())
+	}
+}
