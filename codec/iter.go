@@ -89,6 +89,17 @@ func (it *Iter) Index() int { return it.n - 1 }
 // skipValidString returns the index after the validated string at data[i].
 func skipValidString(data []byte, i int) int {
 	i++
+	// Keys and most values end within a word: test one before the loop,
+	// as skipPlain does (the second word of the loop is wasted on them).
+	if i+8 <= len(data) {
+		if m := quoteOrBackslashMask(binary.LittleEndian.Uint64(data[i:])); m != 0 {
+			if j := i + bits.TrailingZeros64(m)>>3; data[j] == '"' {
+				return j + 1
+			}
+		} else {
+			i += 8
+		}
+	}
 	for i < len(data) {
 		for i+16 <= len(data) { // two words per step, as in skipPlain
 			m1 := quoteOrBackslashMask(binary.LittleEndian.Uint64(data[i:]))

@@ -48,3 +48,21 @@ func TestIterNeverPanics(t *testing.T) {
 		}
 	}
 }
+
+// TestIterStringsAroundAWord: strings ending within the first word, at
+// its edge, past it, and with escapes before or across it, are skipped
+// whole (skipValidString tests one word before its loop).
+func TestIterStringsAroundAWord(t *testing.T) {
+	for _, key := range []string{``, `a`, `abcdef`, `abcdefg`, `abcdefgh`, `abcdefghi`, `a\"b`, `\\`, `abcdef\"`, `abcdefg\\x`,
+		`abcdefgh\"ij`, `\u00e9\u00e9`, `ab\\\"cd\\`, `\"\"\"\"\"\"\"\"\"`} {
+		doc := `{"` + key + `":[1,"` + key + `"],"z":2}`
+		var keys []string
+		for it := Iterate([]byte(doc)); it.Next(); {
+			keys = append(keys, string(it.Key())+"="+string(it.Value()))
+		}
+		want := []string{key + `=[1,"` + key + `"]`, `z=2`}
+		if len(keys) != 2 || keys[0] != want[0] || keys[1] != want[1] {
+			t.Errorf("%s: got %q, want %q", doc, keys, want)
+		}
+	}
+}
