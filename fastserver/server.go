@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -263,7 +261,9 @@ func New(e *engine.Engine, cfg Config) *Server {
 		sc.Logger = cfg.Logger
 	}
 	s.streams = stream.New(e, sc)
-	s.upgrader.CheckOrigin = originChecker(cfg.WebSocketOrigins)
+	s.upgrader.CheckOrigin = func(ctx *fasthttp.RequestCtx) bool {
+		return httpsem.WebSocketOriginAllowed(string(ctx.Request.Header.Peek("Origin")), string(ctx.Host()), cfg.WebSocketOrigins)
+	}
 	return s
 }
 
@@ -272,24 +272,6 @@ func New(e *engine.Engine, cfg Config) *Server {
 // listener, stdio) with the same bounds.
 func (s *Server) Streams() *stream.Server { return s.streams }
 
-// originChecker returns the WebSocket origin check for allowed: "*" for
-// any; empty for none but the server's own host (and requests without an
-// Origin header, which browsers always send).
-func originChecker(allowed []string) func(*fasthttp.RequestCtx) bool {
-	return func(ctx *fasthttp.RequestCtx) bool {
-		origin := ctx.Request.Header.Peek("Origin")
-		if len(origin) == 0 {
-			return true
-		}
-		for _, a := range allowed {
-			if a == "*" || a == string(origin) {
-				return true
-			}
-		}
-		u, err := url.Parse(string(origin))
-		return err == nil && strings.EqualFold(u.Host, string(ctx.Host()))
-	}
-}
 
 // upgrade turns the request into a WebSocket connection served by the
 // stream server; a bad handshake is refused by the upgrader (400, 403).

@@ -17,9 +17,6 @@
 package nethttp
 
 import (
-	"net/url"
-	"slices"
-	"strings"
 
 	"github.com/fasthttp/websocket"
 	"github.com/jetrpc/jetrpc/stream"
@@ -126,12 +123,7 @@ func New(e *engine.Engine, cfg Config) *Handler {
 	}
 	h.streams = stream.New(e, sc)
 	h.upgrader.CheckOrigin = func(r *http.Request) bool {
-		origin := r.Header.Get("Origin")
-		if origin == "" || slices.Contains(cfg.WebSocketOrigins, "*") || slices.Contains(cfg.WebSocketOrigins, origin) {
-			return true
-		}
-		u, err := url.Parse(origin)
-		return err == nil && strings.EqualFold(u.Host, r.Host)
+		return httpsem.WebSocketOriginAllowed(r.Header.Get("Origin"), r.Host, cfg.WebSocketOrigins)
 	}
 	return h
 }

@@ -5,6 +5,9 @@ package httpsem
 import (
 	"bytes"
 	"net/http"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -24,6 +27,19 @@ const (
 	// loopback.
 	LingerBytes = 128 << 20
 )
+
+// WebSocketOriginAllowed reports whether a WebSocket upgrade with the
+// Origin header origin may go ahead on a server reached as host: no Origin
+// (a program, not a browser page), an origin listed in allowed ("*" for
+// any), or the server's own host; so that a page elsewhere cannot reach the
+// API with its user's cookies.
+func WebSocketOriginAllowed(origin, host string, allowed []string) bool {
+	if origin == "" || slices.Contains(allowed, "*") || slices.Contains(allowed, origin) {
+		return true
+	}
+	u, err := url.Parse(origin)
+	return err == nil && strings.EqualFold(u.Host, host)
+}
 
 // AcceptedContentType reports whether a request's Content-Type may carry
 // JSON-RPC: application/json, application/json-rpc (jsonrpclib-pelix) or
