@@ -272,7 +272,6 @@ func New(e *engine.Engine, cfg Config) *Server {
 // listener, stdio) with the same bounds.
 func (s *Server) Streams() *stream.Server { return s.streams }
 
-
 // upgrade turns the request into a WebSocket connection served by the
 // stream server; a bad handshake is refused by the upgrader (400, 403).
 func (s *Server) upgrade(ctx *fasthttp.RequestCtx) {

@@ -17,7 +17,6 @@
 package nethttp
 
 import (
-
 	"github.com/fasthttp/websocket"
 	"github.com/jetrpc/jetrpc/stream"
 
