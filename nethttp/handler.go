@@ -17,9 +17,6 @@
 package nethttp
 
 import (
-	"github.com/fasthttp/websocket"
-	"github.com/jetrpc/jetrpc/stream"
-
 	"context"
 	"io"
 	"net"
@@ -29,8 +26,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/fasthttp/websocket"
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/internal/httpsem"
+	"github.com/jetrpc/jetrpc/stream"
 	"github.com/valyala/bytebufferpool"
 )
 
