@@ -306,18 +306,25 @@ func appendRequest(dst []byte, method string, params []byte, id uint64, withID b
 // idMatches reports whether the raw answer id is id, sent as a number;
 // servers that turn ids into strings ("7") are understood too.
 func idMatches(raw []byte, id uint64) bool {
+	n, ok := numericID(raw)
+	return ok && n == id
+}
+
+// numericID reads a raw JSON id that is a non-negative integer, or a
+// string of one ("7": servers that turn ids into strings).
+func numericID(raw []byte) (uint64, bool) {
 	if len(raw) >= 2 && raw[0] == '"' {
 		raw = raw[1 : len(raw)-1]
 	}
 	if len(raw) == 0 || len(raw) > 20 {
-		return false
+		return 0, false
 	}
 	var n uint64
 	for _, c := range raw {
 		if c < '0' || c > '9' {
-			return false
+			return 0, false
 		}
 		n = n*10 + uint64(c-'0')
 	}
-	return n == id
+	return n, true
 }

@@ -362,21 +362,6 @@ func (t *persistent) unsubscribed(id string) {
 	}
 }
 
-// numericID reads a raw JSON id that is a non-negative integer.
-func numericID(raw []byte) (uint64, bool) {
-	if len(raw) == 0 || len(raw) > 20 {
-		return 0, false
-	}
-	var n uint64
-	for _, ch := range raw {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		n = n*10 + uint64(ch-'0')
-	}
-	return n, true
-}
-
 // waiter is a call waiting for its answer: the reader appends the answer
 // to buf (the caller's dst) and signals ch. Pooled.
 type waiter struct {

@@ -1,7 +1,9 @@
 package client_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -325,5 +327,29 @@ func TestNotificationHandler(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Error("the notification did not reach the handler")
+	}
+}
+
+// TestPersistentStringIDs: a server that turns ids into strings ("7") is
+// understood on a persistent connection as over HTTP.
+func TestPersistentStringIDs(t *testing.T) {
+	clientEnd, serverEnd := net.Pipe()
+	go func() {
+		r := bufio.NewReader(serverEnd)
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			var req struct{ ID json.Number }
+			_ = json.Unmarshal([]byte(line), &req)
+			fmt.Fprintf(serverEnd, `{"jsonrpc":"2.0","result":"pong","id":"%s"}`+"\n", req.ID)
+		}
+	}()
+	c, err := client.NewStream(clientEnd, "line", client.WithTimeout(5*time.Second))
+	must(t, err)
+	defer c.Close()
+	if pong, err := client.CallFor[string](context.Background(), c, "ping", nil); err != nil || pong != "pong" {
+		t.Errorf("got %q %v", pong, err)
 	}
 }
