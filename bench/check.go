@@ -86,8 +86,8 @@ func (c *checker) items(t *Template, body []byte) string {
 
 // idIndex returns which of the request's calls id answers (body is t's
 // body with the ids patched in), or -1 when it answers none of them. A
-// patched id names its call by its value, so that a batch of any size is
-// checked in time proportional to its answers.
+// patched id names its call by its value (see patch), so that a batch of
+// any size is checked in time proportional to its answers.
 func (t *Template) idIndex(id, body []byte) int {
 	if len(t.idAt) == 0 {
 		for k, want := range t.ids {
@@ -97,32 +97,41 @@ func (t *Template) idIndex(id, body []byte) int {
 		}
 		return -1
 	}
-	if len(id) != idWidth+2 || id[0] != '"' {
+	v, ok := patchedValue(id)
+	if !ok {
 		return -1
 	}
-	var v uint64
-	for _, ch := range id[1 : idWidth+1] {
-		if ch < '0' || ch > '9' {
-			return -1
-		}
-		v = v*10 + uint64(ch-'0')
-	}
-	// Over HTTP the value is n*calls + k; on a persistent connection the
-	// slot's number takes the low digits (see streamConn.drive).
-	for _, k := range [2]int{int(v % uint64(len(t.idAt))), int(v / slotDigits % uint64(len(t.idAt)))} {
-		if at := t.idAt[k]; string(id[1:idWidth+1]) == string(body[at:at+idWidth]) {
-			return k
-		}
+	if k := int(v / slotDigits % uint64(len(t.idAt))); string(id[1:idWidth+1]) == string(body[t.idAt[k]:t.idAt[k]+idWidth]) {
+		return k
 	}
 	return -1
 }
 
-// patch writes the ids of request n into body: call k gets
-// n*calls + k (mod 10^12), so that an id names its call.
-func (t *Template) patch(body []byte, n uint64) {
+// patchedValue reads the value of an id patch wrote ("000000010003"); false
+// for any other id.
+func patchedValue(id []byte) (uint64, bool) {
+	if len(id) != idWidth+2 || id[0] != '"' {
+		return 0, false
+	}
+	var v uint64
+	for _, ch := range id[1 : idWidth+1] {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(ch-'0')
+	}
+	return v, true
+}
+
+// patch writes the ids of request n sent on slot (0 over HTTP, where a
+// connection has one request in flight): call k gets (n*calls + k) *
+// slotDigits + slot, n wrapping within the id's 12 digits, so that an id
+// names its call and, on a persistent connection, its slot.
+func (t *Template) patch(body []byte, n uint64, slot int) {
 	calls := uint64(len(t.idAt))
+	n %= 1e12 / slotDigits / max(calls, 1)
 	for k, at := range t.idAt {
-		patchID(body[at:at+idWidth], n*calls+uint64(k))
+		patchID(body[at:at+idWidth], (n*calls+uint64(k))*slotDigits+uint64(slot))
 	}
 }
 

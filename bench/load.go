@@ -248,7 +248,7 @@ func (w *httpWorker) loop(ctx context.Context) {
 		req := w.requests[ti]
 		body := req[w.bodyAt[ti]:]
 		k++
-		t.patch(body, k*uint64(w.l.Concurrency)+w.index)
+		t.patch(body, k*uint64(w.l.Concurrency)+w.index, 0)
 		status, answer, err := w.conn.roundTrip(req, w.l.Timeout)
 		now := time.Now()
 		kind := w.checker.check(t, body, status, answer, err)

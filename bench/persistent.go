@@ -319,13 +319,7 @@ func (c *streamConn) drive(ctx context.Context, l *Load) {
 			sl.tmpl = r.pick.next(c.rng)
 			t := &l.Requests[sl.tmpl]
 			body := sl.bodies[sl.tmpl]
-			// The slot's number is the low digits of every id: answers
-			// name their slot; the sequence above it wraps within 10^12.
-			calls := uint64(max(len(t.idAt), 1))
-			n := (sl.seq % (1e12 / slotDigits / calls)) * slotDigits
-			for j, at := range t.idAt {
-				patchID(body[at:at+idWidth], (n/slotDigits*calls+uint64(j))*slotDigits+uint64(s))
-			}
+			t.patch(body, sl.seq, s) // answers name their slot
 			sl.due, sl.counted, sl.busy = due, counted, true
 			c.frame(body)
 			if t.known && t.calls == 0 { // notifications only: nothing comes back
@@ -418,20 +412,8 @@ func (c *streamConn) route(msg []byte) (int, bool) {
 		return 0, false
 	}
 	for i := range answers.Items {
-		id := answers.Items[i].ID
-		if len(id) != idWidth+2 || id[0] != '"' {
-			continue
-		}
-		var n uint64
-		digits := true
-		for _, ch := range id[1 : idWidth+1] {
-			if ch < '0' || ch > '9' {
-				digits = false
-				break
-			}
-			n = n*10 + uint64(ch-'0')
-		}
-		if s := int(n % slotDigits); digits && s < len(c.slots) && c.slots[s].busy {
+		v, ok := patchedValue(answers.Items[i].ID)
+		if s := int(v % slotDigits); ok && s < len(c.slots) && c.slots[s].busy {
 			return s, true
 		}
 	}
