@@ -3,11 +3,13 @@ package peers_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,17 +18,46 @@ import (
 	"github.com/ethereum/go-ethereum/rpc"
 )
 
-// startJetrpc builds and starts `jetrpc serve` with args on free loopback
-// ports and returns its HTTP and stream addresses.
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// TestMain removes the binary jetrpcBinary built, if any.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary != "" {
+		os.RemoveAll(filepath.Dir(binary))
+	}
+	os.Exit(code)
+}
+
+// jetrpcBinary builds jetrpc once for the package's tests.
+func jetrpcBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "interop")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "jetrpc")
+		if out, err := exec.Command("go", "build", "-o", binary, "github.com/jetrpc/jetrpc/cmd/jetrpc").CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// startJetrpc starts `jetrpc serve` with args on ports the kernel picks and
+// returns its HTTP and stream addresses, read from what it prints.
 func startJetrpc(t *testing.T, args ...string) (httpAddr, streamAddr string) {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "jetrpc")
-	build := exec.Command("go", "build", "-o", bin, "github.com/jetrpc/jetrpc/cmd/jetrpc")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	httpAddr, streamAddr = freeAddr(t), freeAddr(t)
-	cmd := exec.Command(bin, append([]string{"serve", "-addr", httpAddr, "-stream-addr", streamAddr}, args...)...)
+	cmd := exec.Command(jetrpcBinary(t), append([]string{"serve", "-addr", "127.0.0.1:0", "-stream-addr", "127.0.0.1:0"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +71,12 @@ func startJetrpc(t *testing.T, args ...string) (httpAddr, streamAddr string) {
 	})
 	lines := bufio.NewScanner(stderr)
 	for lines.Scan() {
-		if strings.Contains(lines.Text(), "streams") {
+		line := lines.Text()
+		if _, rest, ok := strings.Cut(line, "serving JSON-RPC on http://"); ok {
+			httpAddr, _, _ = strings.Cut(rest, "/")
+		}
+		if _, rest, ok := strings.Cut(line, "framing) on tcp://"); ok {
+			streamAddr = rest
 			go func() {
 				for lines.Scan() {
 				}
@@ -50,15 +86,6 @@ func startJetrpc(t *testing.T, args ...string) (httpAddr, streamAddr string) {
 	}
 	t.Fatal("jetrpc serve did not start")
 	return "", ""
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // TestGoEthereumClientOverWebSocket: go-ethereum's client calls jetrpc
