@@ -297,30 +297,33 @@ func (t *persistent) RoundTrip(ctx context.Context, dst, req []byte) ([]byte, er
 }
 
 func (t *persistent) exchangeOne(ctx context.Context, dst, req []byte, id uint64) ([]byte, error) {
-	if t.s.trace != nil {
-		t.s.trace.request(req)
-		start := len(dst)
-		dst, err := t.exchange(ctx, dst, req, id, nil)
-		t.s.trace.reply(dst[start:], err)
-		return dst, err
-	}
-	return t.exchange(ctx, dst, req, id, nil)
+	return t.exchange(ctx, dst, req, id, nil, nil)
 }
 
 func (t *persistent) exchangeBatch(ctx context.Context, dst, req []byte, ids []uint64) ([]byte, error) {
-	if t.s.trace != nil {
-		t.s.trace.request(req)
-		start := len(dst)
-		dst, err := t.exchange(ctx, dst, req, 0, ids)
-		t.s.trace.reply(dst[start:], err)
-		return dst, err
-	}
-	return t.exchange(ctx, dst, req, 0, ids)
+	return t.exchange(ctx, dst, req, 0, ids, nil)
+}
+
+func (t *persistent) subscribe(ctx context.Context, dst, req []byte, id uint64, sink subscriptionSink) ([]byte, error) {
+	return t.exchange(ctx, dst, req, id, nil, sink)
 }
 
 // exchange sends req, a call with id or a batch with ids (neither: only
-// notifications, nothing owed), and appends its answer to dst.
-func (t *persistent) exchange(ctx context.Context, dst, req []byte, id uint64, ids []uint64) ([]byte, error) {
+// notifications, nothing owed), and appends its answer to dst; sink, for a
+// subscribe call, is registered under the id its answer carries. It
+// writes both to the trace when WithTrace asks.
+func (t *persistent) exchange(ctx context.Context, dst, req []byte, id uint64, ids []uint64, sink subscriptionSink) ([]byte, error) {
+	if t.s.trace == nil {
+		return t.exchangeUntraced(ctx, dst, req, id, ids, sink)
+	}
+	t.s.trace.request(req)
+	start := len(dst)
+	dst, err := t.exchangeUntraced(ctx, dst, req, id, ids, sink)
+	t.s.trace.reply(dst[start:], err)
+	return dst, err
+}
+
+func (t *persistent) exchangeUntraced(ctx context.Context, dst, req []byte, id uint64, ids []uint64, sink subscriptionSink) ([]byte, error) {
 	c, err := t.current(ctx)
 	if err != nil {
 		return dst, err
@@ -329,21 +332,7 @@ func (t *persistent) exchange(ctx context.Context, dst, req []byte, id uint64, i
 		return dst, c.send(req)
 	}
 	w := getWaiter(dst)
-	w.id, w.ids = id, ids
-	if err := c.register(w); err != nil {
-		putWaiter(w)
-		return dst, err
-	}
-	return c.roundTrip(ctx, w, req)
-}
-
-func (t *persistent) subscribe(ctx context.Context, dst, req []byte, id uint64, sink subscriptionSink) ([]byte, error) {
-	c, err := t.current(ctx)
-	if err != nil {
-		return dst, err
-	}
-	w := getWaiter(dst)
-	w.id, w.sink = id, sink
+	w.id, w.ids, w.sink = id, ids, sink
 	if err := c.register(w); err != nil {
 		putWaiter(w)
 		return dst, err
