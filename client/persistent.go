@@ -15,6 +15,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/jetrpc/jetrpc/codec"
+	"github.com/jetrpc/jetrpc/internal/outbox"
 	"github.com/jetrpc/jetrpc/internal/wire"
 )
 
@@ -390,13 +391,8 @@ type pconn struct {
 	ws      wire.WebSocket
 	max     int
 
-	wmu      sync.Mutex
-	wcond    sync.Cond
-	out      []byte
-	spare    []byte
-	flushing bool
-	werr     error
-	mask     *rand.ChaCha8 // WebSocket masking keys, under wmu
+	outbox outbox.Outbox
+	mask   *rand.ChaCha8 // WebSocket masking keys, drawn while the outbox frames
 
 	mu      sync.Mutex
 	pending map[uint64]*waiter
@@ -407,7 +403,8 @@ type pconn struct {
 func newPconn(t *persistent, rwc io.ReadWriteCloser) *pconn {
 	c := &pconn{t: t, rwc: rwc, framing: t.framing, max: DefaultMaxAnswerSize,
 		pending: map[uint64]*waiter{}, subs: map[string]subscriptionSink{}}
-	c.wcond.L = &c.wmu
+	// A server that stops reading holds the writers once 4 MiB wait.
+	c.outbox.Init(4<<20, c.writeOut)
 	if c.framing == wsFraming {
 		var seed [32]byte
 		_, _ = crand.Read(seed[:])
@@ -503,58 +500,46 @@ func (c *pconn) abandon(w *waiter) bool {
 
 // send frames msg into the output and writes it, unless another goroutine
 // is writing (which then writes it too, in the same write).
-func (c *pconn) send(msg []byte) error { return c.write(0, msg) }
+func (c *pconn) send(msg []byte) error { return c.write(c.frameMessage, msg) }
 
-// write frames msg (op 0: a message in the connection's framing; else a
-// WebSocket control frame) into the output and writes the output unless
-// another goroutine is at it. A server that stops reading holds the
-// writers once 4 MiB wait.
-func (c *pconn) write(op byte, msg []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	for len(c.out) > 4<<20 && c.werr == nil && c.flushing {
-		c.wcond.Wait()
+// write frames msg with frame into the output and writes the output
+// unless another goroutine is at it.
+func (c *pconn) write(frame func(dst, msg []byte) []byte, msg []byte) error {
+	if err := c.outbox.Append(frame, msg); err != nil {
+		return err
 	}
-	if c.werr != nil {
-		return c.werr
+	return c.outbox.Flush()
+}
+
+// frameMessage frames one message in the connection's framing.
+func (c *pconn) frameMessage(dst, msg []byte) []byte {
+	switch c.framing {
+	case wsFraming:
+		return c.frameWebSocket(dst, wire.OpText, msg)
+	case headerFraming:
+		return wire.AppendHeader(dst, msg)
 	}
-	switch {
-	case c.framing == wsFraming:
-		if op == 0 {
-			op = wire.OpText
-		}
-		var key [4]byte
-		binary.LittleEndian.PutUint32(key[:], uint32(c.mask.Uint64()))
-		c.out = wire.AppendFrame(c.out, op, msg, &key)
-	case c.framing == headerFraming:
-		c.out = wire.AppendHeader(c.out, msg)
-	default:
-		c.out = wire.AppendLine(c.out, msg)
+	return wire.AppendLine(dst, msg)
+}
+
+// frameWebSocket frames a client frame, masked with a fresh key.
+func (c *pconn) frameWebSocket(dst []byte, op byte, msg []byte) []byte {
+	var key [4]byte
+	binary.LittleEndian.PutUint32(key[:], uint32(c.mask.Uint64()))
+	return wire.AppendFrame(dst, op, msg, &key)
+}
+
+func (c *pconn) framePong(dst, msg []byte) []byte  { return c.frameWebSocket(dst, wire.OpPong, msg) }
+func (c *pconn) frameClose(dst, msg []byte) []byte { return c.frameWebSocket(dst, wire.OpClose, msg) }
+
+// writeOut writes buf; a failed write closes the connection (the reader
+// then ends it) and fails the outbox with ErrConnectionLost.
+func (c *pconn) writeOut(buf []byte) error {
+	if _, err := c.rwc.Write(buf); err != nil {
+		c.rwc.Close()
+		return fmt.Errorf("%w: %v", ErrConnectionLost, err)
 	}
-	if c.flushing {
-		return nil
-	}
-	c.flushing = true
-	for len(c.out) > 0 && c.werr == nil {
-		buf := c.out
-		c.out = c.spare[:0]
-		c.wmu.Unlock()
-		_, err := c.rwc.Write(buf)
-		c.wmu.Lock()
-		if cap(buf) <= 64<<10 {
-			c.spare = buf[:0]
-		} else {
-			c.spare = nil
-		}
-		if err != nil {
-			c.werr = fmt.Errorf("%w: %v", ErrConnectionLost, err)
-			c.rwc.Close() // the reader ends the connection
-		}
-		c.wcond.Broadcast()
-	}
-	c.flushing = false
-	c.wcond.Broadcast()
-	return c.werr
+	return nil
 }
 
 // close ends the connection with err (Close, or a failed redial race).
@@ -586,10 +571,10 @@ func (c *pconn) readLoop() {
 			r += n
 			switch ctl {
 			case wire.Ping:
-				_ = c.write(wire.OpPong, msg)
+				_ = c.write(c.framePong, msg)
 				continue
 			case wire.Close:
-				_ = c.write(wire.OpClose, msg)
+				_ = c.write(c.frameClose, msg)
 				err = fmt.Errorf("server closed the WebSocket (%d)", wire.CloseCode(msg))
 			}
 			if msg != nil && ctl == 0 {
@@ -769,12 +754,7 @@ func (c *pconn) fail(cause error) {
 	subs := c.subs
 	c.subs = map[string]subscriptionSink{}
 	c.mu.Unlock()
-	c.wmu.Lock()
-	if c.werr == nil {
-		c.werr = dead
-	}
-	c.wcond.Broadcast()
-	c.wmu.Unlock()
+	c.outbox.Fail(dead)
 	for w := range waiting {
 		w.err = dead
 		w.ch <- struct{}{}

@@ -14,6 +14,7 @@ import (
 	"github.com/jetrpc/jetrpc/codec"
 	"github.com/jetrpc/jetrpc/engine"
 	"github.com/jetrpc/jetrpc/internal/clock"
+	"github.com/jetrpc/jetrpc/internal/outbox"
 	"github.com/jetrpc/jetrpc/internal/wire"
 )
 
@@ -78,16 +79,10 @@ type conn struct {
 	rdAt      int64 // when the read deadline set last expires (clock.Nanotime), 0 for none
 	rdKind    uint8
 
-	// The write side: answers are framed into out; one goroutine at a
-	// time (flushing) writes it, swapping it with spare, so that answers
-	// queued meanwhile leave together in its next write.
-	wmu      sync.Mutex
-	wcond    sync.Cond
-	out      []byte
-	spare    []byte
-	flushing bool
-	werr     error
-	wdAt     int64
+	// The write side: answers leave coalesced (see outbox); wdAt is when
+	// the write deadline set expires (clock.Nanotime).
+	outbox outbox.Outbox
+	wdAt   int64
 
 	spawned chan struct{} // see spawnMessage
 }
@@ -97,7 +92,7 @@ func newConn(s *Server, rwc io.ReadWriteCloser, f Framing) *conn {
 	if dl, ok := rwc.(deadliner); ok && dl.SetReadDeadline(time.Time{}) == nil {
 		c.dl = dl // not for a terminal or a regular file, which have none
 	}
-	c.wcond.L = &c.wmu
+	c.outbox.Init(s.cfg.MaxBufferedBytes, c.write)
 	c.peer = engine.NewPeer(s.base, c)
 	c.ctx = c.peer.Context()
 	return c
@@ -121,9 +116,7 @@ func (c *conn) serve() error {
 	}
 	putReadBuf(c.cur)
 	c.rwc.Close()
-	c.wmu.Lock()
-	c.out, c.spare = nil, nil
-	c.wmu.Unlock()
+	c.outbox.Release()
 	if c.end == endFrame {
 		return c.endErr
 	}
@@ -236,36 +229,7 @@ func (c *conn) release(r *reader) {
 
 // publish moves the framed answers in local to the output (waiting while
 // it is over its bound), leaving local empty.
-func (c *conn) publish(local *[]byte) {
-	if len(*local) == 0 {
-		return
-	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.awaitRoom()
-	if c.werr != nil {
-		*local = (*local)[:0]
-		return
-	}
-	if len(c.out) == 0 {
-		c.out, *local = *local, c.out[:0] // the buffers trade places: no copy
-		return
-	}
-	c.out = append(c.out, *local...)
-	*local = (*local)[:0]
-}
-
-// awaitRoom waits, with wmu held, while the output is over its bound,
-// writing it when nobody else is.
-func (c *conn) awaitRoom() {
-	for len(c.out) > c.s.cfg.MaxBufferedBytes && c.werr == nil {
-		if !c.flushing {
-			c.flushLocked()
-			continue
-		}
-		c.wcond.Wait()
-	}
-}
+func (c *conn) publish(local *[]byte) { c.outbox.Publish(local) }
 
 // answer runs msg through the engine (or the benchmarks' stand-in).
 func (c *conn) answer(ctx context.Context, dst, msg []byte) []byte {
@@ -519,14 +483,7 @@ func (c *conn) queue(ans []byte) error {
 }
 
 func (c *conn) queueFrame(frame func(dst, msg []byte) []byte, msg []byte) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	c.awaitRoom()
-	if c.werr != nil {
-		return c.werr
-	}
-	c.out = frame(c.out, msg)
-	return nil
+	return c.outbox.Append(frame, msg)
 }
 
 // Push queues msg after the answers queued before it and writes it
@@ -541,46 +498,12 @@ func (c *conn) Push(msg []byte) error {
 
 // flush writes the output unless another goroutine is writing it (which
 // then writes what was queued too).
-func (c *conn) flush() {
-	c.wmu.Lock()
-	if !c.flushing && len(c.out) > 0 && c.werr == nil {
-		c.flushLocked()
-	}
-	c.wmu.Unlock()
-}
+func (c *conn) flush() { _ = c.outbox.Flush() }
 
-func (c *conn) werrSet() bool {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return c.werr != nil
-}
+func (c *conn) werrSet() bool { return c.outbox.Err() != nil }
 
-// flushLocked writes out until it is empty; wmu is held on entry and exit
-// and released while writing.
-func (c *conn) flushLocked() {
-	c.flushing = true
-	for len(c.out) > 0 && c.werr == nil {
-		buf := c.out
-		c.out = c.spare[:0]
-		c.wmu.Unlock()
-		err := c.write(buf)
-		c.wmu.Lock()
-		if cap(buf) <= 64<<10 {
-			c.spare = buf[:0]
-		} else {
-			c.spare = nil // after a large answer, keep no large buffer
-		}
-		if err != nil {
-			c.werr = err
-			c.rwc.Close() // the reader sees it and the connection ends
-		}
-		c.wcond.Broadcast()
-	}
-	c.flushing = false
-	c.wcond.Broadcast()
-}
-
-// write writes buf under the write deadline, re-armed as reads are.
+// write writes buf under the write deadline, re-armed as reads are; a
+// failed write closes the connection, so that its reader ends.
 func (c *conn) write(buf []byte) error {
 	if c.dl != nil {
 		if d := c.s.cfg.WriteTimeout; d > 0 {
@@ -592,6 +515,9 @@ func (c *conn) write(buf []byte) error {
 		}
 	}
 	_, err := c.rwc.Write(buf)
+	if err != nil {
+		c.rwc.Close()
+	}
 	return err
 }
 
