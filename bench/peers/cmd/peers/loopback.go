@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,15 +32,20 @@ type measured struct {
 	runs          int
 }
 
-func (l loopback) run(ctx context.Context, log io.Writer) (string, error) {
+// preflight refuses what a run must not do: load anything but loopback,
+// or run unpinned.
+func (l loopback) preflight() error {
 	if host, _, err := net.SplitHostPort(l.addr); err != nil || !net.ParseIP(host).IsLoopback() {
-		return "", fmt.Errorf("-addr %s: only loopback addresses are loaded", l.addr)
+		return fmt.Errorf("-addr %s: only loopback addresses are loaded", l.addr)
 	}
 	if _, err := exec.LookPath("taskset"); err != nil {
-		return "", errors.New("taskset (util-linux) is needed to pin the server and the load generator")
+		return errors.New("taskset (util-linux) is needed to pin the server and the load generator")
 	}
-	self, err := os.Executable()
-	if err != nil {
+	return nil
+}
+
+func (l loopback) run(ctx context.Context, log io.Writer) (string, error) {
+	if err := l.preflight(); err != nil {
 		return "", err
 	}
 	tmp, err := os.MkdirTemp("", "peers")
@@ -61,7 +65,7 @@ func (l loopback) run(ctx context.Context, log io.Writer) (string, error) {
 				if err := os.WriteFile(file, body, 0o644); err != nil {
 					return "", err
 				}
-				rep, err := l.once(ctx, self, s, c, file)
+				rep, err := l.once(ctx, s, c, file)
 				if err != nil {
 					return "", fmt.Errorf("%s, %s: %w", s.Name, c, err)
 				}
@@ -86,34 +90,13 @@ func ms(us int64) float64 { return float64(us) / 1000 }
 
 // once serves s for c pinned to the server CPU, loads it with jetrpc
 // bench pinned to the load CPU, and stops it.
-func (l loopback) once(ctx context.Context, self string, s peers.Server, c peers.Case, bodyFile string) (*bench.Report, error) {
-	srv := exec.CommandContext(ctx, "taskset", "-c", l.serverCPU, self, "serve", "-server", s.Name, "-case", string(c), "-addr", l.addr)
-	srv.Env = append(os.Environ(), "GOMAXPROCS=1")
-	srv.Stderr = os.Stderr
-	if err := srv.Start(); err != nil {
+func (l loopback) once(ctx context.Context, s peers.Server, c peers.Case, bodyFile string) (*bench.Report, error) {
+	r, err := l.measure(ctx, []string{"serve", "-server", s.Name, "-case", string(c), "-addr", l.addr},
+		[]string{"-url", "http://" + l.addr + "/json-rpc", "-body", bodyFile, "-c", strconv.Itoa(l.conns)})
+	if err != nil {
 		return nil, err
 	}
-	defer stopProcess(srv)
-	if err := waitListening(l.addr, 10*time.Second); err != nil {
-		return nil, err
-	}
-	bctx, cancel := context.WithTimeout(ctx, l.warmup+l.duration+30*time.Second) // every run is bounded
-	defer cancel()
-	load := exec.CommandContext(bctx, "taskset", "-c", l.loadCPU, l.jetrpc, "bench",
-		"-url", "http://"+l.addr+"/json-rpc", "-body", bodyFile, "-c", strconv.Itoa(l.conns),
-		"-duration", l.duration.String(), "-warmup", l.warmup.String(), "-json")
-	load.Env = append(os.Environ(), "GOMAXPROCS=1")
-	var stderr strings.Builder
-	load.Stderr = &stderr
-	out, err := load.Output()
-	var rep bench.Report
-	if jerr := json.Unmarshal(out, &rep); jerr != nil {
-		return nil, fmt.Errorf("jetrpc bench: %v: %s", err, stderr.String())
-	}
-	if rep.Errors > 0 || err != nil {
-		return nil, fmt.Errorf("jetrpc bench: %d failed calls %v (%v)", rep.Errors, rep.ErrorsByKind, err)
-	}
-	return &rep, nil
+	return &r.rep, nil
 }
 
 func stopProcess(cmd *exec.Cmd) {

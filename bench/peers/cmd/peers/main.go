@@ -125,11 +125,17 @@ func serve(ctx context.Context, s peers.Server, c peers.Case, addr string) error
 	if s.Stream {
 		return errors.New(s.Name + " has no HTTP: it is measured in process only")
 	}
+	return serveUntil(ctx, addr, func(ln net.Listener) (func(), error) { return s.Start(ln, c) })
+}
+
+// serveUntil listens on addr, starts a server there with start and stops
+// it when ctx is done.
+func serveUntil(ctx context.Context, addr string, start func(net.Listener) (stop func(), err error)) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
 	}
-	stop, err := s.Start(ln, c)
+	stop, err := start(ln)
 	if err != nil {
 		ln.Close()
 		return err

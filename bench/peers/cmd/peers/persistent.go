@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -32,6 +31,9 @@ type run1 struct {
 // with jetrpc bench in both shapes; the bare fasthttp HTTP handler, loaded
 // with -c 64 as in the HTTP table, is the ceiling of each case.
 func (l loopback) persistent(ctx context.Context, log io.Writer) (string, error) {
+	if err := l.preflight(); err != nil {
+		return "", err
+	}
 	type key struct{ c, server string }
 	results := map[key][]run1{}
 	for round := 1; round <= l.rounds; round++ {
@@ -193,16 +195,5 @@ func servePersistent(ctx context.Context, name, transport, addr string) error {
 	if !ok {
 		return fmt.Errorf("no persistent server %q on %q", name, transport)
 	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	stop, err := s.Start(ln)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	<-ctx.Done()
-	stop()
-	return nil
+	return serveUntil(ctx, addr, s.Start)
 }
