@@ -151,19 +151,11 @@ func RegisterSubscription[P, T any](e *Engine, namespace, name string, fn func(c
 	}}
 	e.mu.Lock()
 	ns := e.namespaces[namespace]
-	if ns != nil {
-		ns.mu.Lock()
-		defer ns.mu.Unlock()
-		if ns.kinds[name] != nil {
-			e.mu.Unlock()
-			return fmt.Errorf("engine: subscription %q in %q registered twice", name, namespace)
-		}
-		ns.kinds[name] = kind
-		e.mu.Unlock()
-		return nil
+	e.mu.Unlock()
+	if ns != nil { // <namespace>_subscribe exists: one more name under it
+		return ns.add(name, kind)
 	}
 	ns = &subNamespace{name: namespace, kinds: map[string]*subscriptionKind{name: kind}}
-	e.mu.Unlock()
 	if m.description == "" {
 		m.description = "Subscribes to a " + namespace + " subscription; its notifications are " + namespace + "_subscription."
 	}
@@ -183,6 +175,17 @@ func RegisterSubscription[P, T any](e *Engine, namespace, name string, fn func(c
 	}
 	e.namespaces[namespace] = ns
 	e.mu.Unlock()
+	return nil
+}
+
+// add adds the subscription name to the namespace.
+func (ns *subNamespace) add(name string, kind *subscriptionKind) error {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	if ns.kinds[name] != nil {
+		return fmt.Errorf("engine: subscription %q in %q registered twice", name, ns.name)
+	}
+	ns.kinds[name] = kind
 	return nil
 }
 
