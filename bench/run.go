@@ -129,8 +129,8 @@ func (s *schedule) tick(ctx context.Context, out chan<- time.Time) {
 	if runtime.GOMAXPROCS(0) == 1 {
 		spin = 0
 	}
-	for k := uint64(0); ; k++ {
-		due := s.start.Add(time.Duration(float64(k) / s.rate * float64(time.Second)))
+	for {
+		due := s.next()
 		if time.Until(due) > 0 {
 			mono := monoOf(due)
 			sl.until(mono - int64(spin))

@@ -101,10 +101,7 @@ func call(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var rpcErr *codec.Error
 	switch {
 	case errors.As(err, &rpcErr):
-		fmt.Fprintf(stderr, "error %d: %s\n", rpcErr.Code, rpcErr.Message)
-		if len(rpcErr.Data) > 0 {
-			fmt.Fprintf(stderr, "data: %s\n", appendPretty(nil, rpcErr.Data, 0))
-		}
+		printRPCError(stderr, rpcErr)
 		return 1
 	case err != nil:
 		fmt.Fprintf(stderr, "jetrpc: %v\n", err)
@@ -112,6 +109,15 @@ func call(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	stdout.Write(append(appendPretty(nil, result, 0), '\n'))
 	return 0
+}
+
+// printRPCError prints a JSON-RPC error answer: its code and message, and
+// its data for people to read.
+func printRPCError(w io.Writer, e *codec.Error) {
+	fmt.Fprintf(w, "error %d: %s\n", e.Code, e.Message)
+	if len(e.Data) > 0 {
+		fmt.Fprintf(w, "data: %s\n", appendPretty(nil, e.Data, 0))
+	}
 }
 
 // parseMixed parses fs's flags mixed with positional arguments (flags may

@@ -78,10 +78,7 @@ func subscribeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var rpcErr *codec.Error
 	switch {
 	case errors.As(err, &rpcErr):
-		fmt.Fprintf(stderr, "error %d: %s\n", rpcErr.Code, rpcErr.Message)
-		if len(rpcErr.Data) > 0 {
-			fmt.Fprintf(stderr, "data: %s\n", rpcErr.Data)
-		}
+		printRPCError(stderr, rpcErr)
 		return 1
 	case err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil:
 		fmt.Fprintf(stderr, "jetrpc: timed out after %v while subscribing\n", *timeout)
