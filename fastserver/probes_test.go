@@ -3,7 +3,6 @@ package fastserver_test
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"slices"
@@ -59,17 +58,6 @@ func serveWithProbes(t *testing.T, cfg fastserver.Config) (*fastserver.Server, s
 	return srv, "http://" + ln.Addr().String()
 }
 
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
-
 func TestProbesAndDrain(t *testing.T) {
 	srv, base := serveWithProbes(t, fastserver.Config{})
 	for _, tc := range []struct {
@@ -79,7 +67,7 @@ func TestProbesAndDrain(t *testing.T) {
 	}{
 		{"/healthz", 200, "ok\n"}, {"/readyz", 200, "ready\n"}, {"/extra", 200, "extra"}, {"/other", 404, ""},
 	} {
-		if status, body := get(t, base+tc.path); status != tc.status || (tc.body != "" && body != tc.body) {
+		if status, body := testserver.Get(t, base+tc.path); status != tc.status || (tc.body != "" && body != tc.body) {
 			t.Errorf("GET %s: %d %q, want %d %q", tc.path, status, body, tc.status, tc.body)
 		}
 	}
@@ -94,10 +82,10 @@ func TestProbesAndDrain(t *testing.T) {
 	if srv.Ready() {
 		t.Error("ready after Drain")
 	}
-	if status, body := get(t, base+"/readyz"); status != 503 || body != "draining\n" {
+	if status, body := testserver.Get(t, base+"/readyz"); status != 503 || body != "draining\n" {
 		t.Errorf("GET /readyz while draining: %d %q", status, body)
 	}
-	if status, _ := get(t, base+"/healthz"); status != 200 {
+	if status, _ := testserver.Get(t, base+"/healthz"); status != 200 {
 		t.Errorf("GET /healthz while draining: %d", status)
 	}
 	// Calls are still answered, each ending its connection.

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jetrpc/jetrpc/internal/testserver"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -20,17 +21,6 @@ import (
 
 // base is the server's root URL, without the JSON-RPC path.
 func base(url string) string { return url[:strings.LastIndex(url, "/")] }
-
-func getURL(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
 
 // TestServeEndpoints: on both transports, /healthz and /readyz answer 200,
 // and /metrics serves standard Prometheus histograms that count the calls
@@ -45,11 +35,11 @@ func TestServeEndpoints(t *testing.T) {
 			}
 			post(t, url, `{"jsonrpc":"2.0","method":"nope","id":1}`)
 			for _, p := range []string{"/healthz", "/readyz"} {
-				if status, _ := getURL(t, base(url)+p); status != 200 {
+				if status, _ := testserver.Get(t, base(url)+p); status != 200 {
 					t.Errorf("GET %s: %d", p, status)
 				}
 			}
-			status, text := getURL(t, base(url)+"/metrics")
+			status, text := testserver.Get(t, base(url)+"/metrics")
 			if status != 200 {
 				t.Fatalf("GET /metrics: %d", status)
 			}
@@ -74,7 +64,7 @@ func TestServeEndpoints(t *testing.T) {
 	}
 	url, stop := startServe(t, "-metrics=false")
 	defer stop()
-	if status, _ := getURL(t, base(url)+"/metrics"); status != 404 {
+	if status, _ := testserver.Get(t, base(url)+"/metrics"); status != 404 {
 		t.Errorf("-metrics=false: GET /metrics %d, want 404", status)
 	}
 }
@@ -151,7 +141,7 @@ func TestServeDrain(t *testing.T) {
 			go func() { exited <- stop() }()
 			start := time.Now()
 			for {
-				status, _ := getURL(t, base(url)+"/readyz")
+				status, _ := testserver.Get(t, base(url)+"/readyz")
 				if status == 503 {
 					break
 				}
@@ -160,7 +150,7 @@ func TestServeDrain(t *testing.T) {
 				}
 			}
 			time.Sleep(delay / 2)
-			if status, _ := getURL(t, base(url)+"/readyz"); status != 503 {
+			if status, _ := testserver.Get(t, base(url)+"/readyz"); status != 503 {
 				t.Errorf("/readyz %d halfway through the drain", status)
 			}
 			before := answeredAfter.Load()

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
@@ -74,4 +75,17 @@ func Loopback(t testing.TB, e *engine.Engine) string {
 	}
 	Serve(t, e, ln, fastserver.Config{})
 	return ln.Addr().String()
+}
+
+// Get fetches url with net/http and returns the status and the body; a
+// failed request fails the test.
+func Get(t testing.TB, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
