@@ -9,7 +9,6 @@ import (
 	"github.com/creachadair/jrpc2/channel"
 	"github.com/creachadair/jrpc2/handler"
 	geth "github.com/ethereum/go-ethereum/rpc"
-	"github.com/jetrpc/jetrpc/fastserver"
 	"github.com/jetrpc/jetrpc/stream"
 )
 
@@ -29,7 +28,8 @@ type PersistentServer struct {
 // peer on the persistent transport it documents.
 var PersistentServers = []PersistentServer{
 	{Name: "jetrpc", Transport: "tcp", dialect: standard, start: startJetrpcStream},
-	{Name: "jetrpc", Transport: "ws", Path: "/json-rpc", dialect: standard, start: startJetrpcWebSocket},
+	{Name: "jetrpc", Transport: "ws", Path: "/json-rpc", dialect: standard, // the HTTP server upgrades
+		start: func(ln net.Listener) (func(), error) { return startJetrpc(ln, Ping) }},
 	{Name: "go-ethereum/rpc", Transport: "ws", Path: "/", Note: "Server.WebsocketHandler on net/http",
 		dialect: dialect{ping: "bench_ping", add: "bench_add", echo: "bench_echo", addParams: `[{"a":1,"b":2}]`}, start: startGethWebSocket},
 	{Name: "creachadair/jrpc2", Transport: "tcp", Note: "a jrpc2.Server per connection over channel.Line", dialect: standard, start: startJRPC2Line},
@@ -81,16 +81,6 @@ func startJetrpcStream(ln net.Listener) (func(), error) {
 		return nil, err
 	}
 	srv := stream.New(e, stream.Config{Logger: quiet})
-	go srv.Serve(ln)
-	return func() { shutdown(srv.Shutdown) }, nil
-}
-
-func startJetrpcWebSocket(ln net.Listener) (func(), error) {
-	e, err := demoEngine()
-	if err != nil {
-		return nil, err
-	}
-	srv := fastserver.New(e, fastserver.Config{Logger: quiet})
 	go srv.Serve(ln)
 	return func() { shutdown(srv.Shutdown) }, nil
 }
