@@ -21,30 +21,7 @@ func TestCallAllocations(t *testing.T) {
 		if name == "nethttp/loopback" {
 			continue // net/http allocates per request by design
 		}
-		t.Run(name, func(t *testing.T) {
-			c := client.New(tr)
-			ctx := context.Background()
-			params := json.RawMessage(`["0123456789abcdef"]`)
-			var result json.RawMessage
-			dst := make([]byte, 0, 64)
-			allocs := testing.AllocsPerRun(200, func() {
-				var err error
-				if dst, err = c.CallRaw(ctx, dst[:0], "echo", params); err != nil {
-					t.Fatal(err)
-				}
-			})
-			if allocs != 0 || string(dst) != `"0123456789abcdef"` {
-				t.Errorf("CallRaw: %v allocs, result %s; want 0", allocs, dst)
-			}
-			allocs = testing.AllocsPerRun(200, func() {
-				if err := c.Call(ctx, "echo", &params, &result); err != nil {
-					t.Fatal(err)
-				}
-			})
-			if allocs != 0 {
-				t.Errorf("Call with *json.RawMessage params and result: %v allocs, want 0", allocs)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkCallAllocations(t, client.New(tr), 200) })
 	}
 }
 
@@ -57,29 +34,33 @@ func TestPersistentCallAllocations(t *testing.T) {
 	}
 	servers := persistentServers(t)
 	for _, name := range []string{"ws", "tcp/line", "tcp/header"} {
-		t.Run(name, func(t *testing.T) {
-			c := servers[name]()
-			ctx := context.Background()
-			params := json.RawMessage(`["0123456789abcdef"]`)
-			var result json.RawMessage
-			dst := make([]byte, 0, 64)
-			allocs := testing.AllocsPerRun(500, func() {
-				var err error
-				if dst, err = c.CallRaw(ctx, dst[:0], "echo", params); err != nil {
-					t.Fatal(err)
-				}
-			})
-			if allocs != 0 || string(dst) != `"0123456789abcdef"` {
-				t.Errorf("CallRaw: %v allocs, result %s; want 0", allocs, dst)
-			}
-			allocs = testing.AllocsPerRun(500, func() {
-				if err := c.Call(ctx, "echo", &params, &result); err != nil {
-					t.Fatal(err)
-				}
-			})
-			if allocs != 0 {
-				t.Errorf("Call with *json.RawMessage params and result: %v allocs, want 0", allocs)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkCallAllocations(t, servers[name](), 500) })
+	}
+}
+
+// checkCallAllocations checks that CallRaw, and Call with
+// *json.RawMessage params and result, allocate nothing on c, over runs
+// calls each.
+func checkCallAllocations(t *testing.T, c *client.Client, runs int) {
+	ctx := context.Background()
+	params := json.RawMessage(`["0123456789abcdef"]`)
+	var result json.RawMessage
+	dst := make([]byte, 0, 64)
+	allocs := testing.AllocsPerRun(runs, func() {
+		var err error
+		if dst, err = c.CallRaw(ctx, dst[:0], "echo", params); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 || string(dst) != `"0123456789abcdef"` {
+		t.Errorf("CallRaw: %v allocs, result %s; want 0", allocs, dst)
+	}
+	allocs = testing.AllocsPerRun(runs, func() {
+		if err := c.Call(ctx, "echo", &params, &result); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("Call with *json.RawMessage params and result: %v allocs, want 0", allocs)
 	}
 }
