@@ -13,11 +13,30 @@ import (
 func serve(tb testing.TB, s peers.Server, c peers.Case) *peers.Client {
 	tb.Helper()
 	ln := fasthttputil.NewInmemoryListener()
+	return serveOn(tb, s, c, ln, ln.Dial)
+}
+
+// serveLoopback is serve on 127.0.0.1, for the tests of what the servers
+// answer: over the in-memory listener, net/http now and then ends the
+// request context of a keep-alive connection's next request (the pipe's
+// read deadline is not what it expects), and go-ethereum then answers a
+// batch with an empty body (about 6 % of runs; none in 150 over TCP).
+func serveLoopback(tb testing.TB, s peers.Server, c peers.Case) *peers.Client {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return serveOn(tb, s, c, ln, func() (net.Conn, error) { return net.Dial("tcp", ln.Addr().String()) })
+}
+
+func serveOn(tb testing.TB, s peers.Server, c peers.Case, ln net.Listener, dial func() (net.Conn, error)) *peers.Client {
+	tb.Helper()
 	stop, err := s.Start(ln, c)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	client := peers.NewClient(s, func() (net.Conn, error) { return ln.Dial() })
+	client := peers.NewClient(s, dial)
 	tb.Cleanup(func() { client.Close(); stop() })
 	return client
 }
@@ -32,7 +51,7 @@ func TestServersAnswer(t *testing.T) {
 				continue
 			}
 			t.Run(s.Name+"/"+string(c), func(t *testing.T) {
-				client := serve(t, s, c)
+				client := serveLoopback(t, s, c)
 				for range 3 { // the connection is reused
 					answer, err := client.RoundTrip(body)
 					if err != nil {
