@@ -4,6 +4,9 @@ package fastserver_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/jetrpc/jetrpc/engine"
@@ -26,12 +29,21 @@ func TestHTTPRequestAllocations(t *testing.T) {
 	}
 	m := metrics.New()
 	for _, srv := range []*fastserver.Server{
-		fastserver.New(testserver.Demo(t), fastserver.Config{}),
+		fastserver.New(withLarge(t, testserver.Demo(t)), fastserver.Config{}),
 		// With metrics, as jetrpc serve runs: the engine's and the server's.
-		fastserver.New(testserver.Demo(t, engine.WithMiddleware(m.Middleware()), engine.WithObserver(m)), fastserver.Config{Observer: m}),
+		fastserver.New(withLarge(t, testserver.Demo(t, engine.WithMiddleware(m.Middleware()), engine.WithObserver(m))), fastserver.Config{Observer: m}),
 	} {
 		testRequestAllocations(t, srv)
 	}
+}
+
+// withLarge adds to e a method "large" whose answer is 20 KiB.
+func withLarge(t *testing.T, e *engine.Engine) *engine.Engine {
+	large := json.RawMessage(`"` + strings.Repeat("x", 20<<10) + `"`)
+	if err := engine.RegisterNoParams(e, "large", func(context.Context) (json.RawMessage, error) { return large, nil }); err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 func testRequestAllocations(t *testing.T, srv *fastserver.Server) {
@@ -41,6 +53,9 @@ func testRequestAllocations(t *testing.T, srv *fastserver.Server) {
 		`{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":2},"id":1}`,
 		`{"jsonrpc":"2.0","method":"ping"}`,
 		`[{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},{"jsonrpc":"2.0","method":"add","params":[3,4],"id":2}]`,
+		// An answer past 16 KiB goes out as a counted body stream; its
+		// buffer cycles back through the pools.
+		`{"jsonrpc":"2.0","method":"large","id":1}`,
 	} {
 		req := memconn.PostRequest(fastserver.DefaultPath, body)
 		reqs := bytes.Repeat(req, 101)
@@ -65,7 +80,7 @@ func testRequestAllocations(t *testing.T, srv *fastserver.Server) {
 			}
 			serve(101) // warm the pools
 			if perRequest := (serve(101) - serve(1)) / 100; perRequest != 0 {
-				t.Errorf("%s %s (observer %v): %v allocs per HTTP request, want 0", name, body, srv.Config().Observer != nil, perRequest)
+				t.Errorf("%s %.60s (%d bytes, observer %v): %v allocs per HTTP request, want 0", name, body, len(body), srv.Config().Observer != nil, perRequest)
 			}
 		}
 	}

@@ -19,11 +19,11 @@ const countedBytes = 16 << 10
 // a burst of large answers does not pin its memory.
 const maxPooledAnswer = 256 << 10
 
-// answer is an answer body handed to fasthttp as a body stream of known
-// length: fasthttp writes it with WriteTo (straight from this buffer, no
-// copy into a response buffer) and closes it once it is written or
-// abandoned, which is when the server stops counting it in MaxInFlight
-// and MaxBufferedBytes. Answers are pooled.
+// answer is an answer of more than countedBytes handed to fasthttp as a
+// body stream of known length: fasthttp writes it with WriteTo (straight
+// from this buffer) and closes it once it is written or abandoned, which
+// is when the server stops counting it in MaxInFlight and
+// MaxBufferedBytes. Answers are pooled; smaller answers are plain bodies.
 type answer struct {
 	s       *Server
 	b       []byte
@@ -58,22 +58,24 @@ func (a *answer) Close() error {
 	if cap(a.b) > maxPooledAnswer {
 		a.b = nil
 	}
-	a.b, a.off, a.counted, a.s = a.b[:0], 0, 0, nil
+	a.b, a.off, a.counted, a.s = a.b[:0], 0, 0, nil // kept for send to recycle
 	answers.Put(a)
 	return nil
 }
 
-// send hands out, the engine's answer, to fasthttp, and counts it until
-// it is written.
-func (s *Server) send(ctx *fasthttp.RequestCtx, a *answer) {
-	a.s = s
-	if n := len(a.b); n > countedBytes {
-		a.counted = n
-		s.buffered.Add(int64(n)) // counted, never refused: the call has run
-		s.noteHighWater()
-	}
+// send hands b, a large answer, to fasthttp as a body stream, and counts
+// it in MaxInFlight and MaxBufferedBytes until it is written or given up.
+// The buffer a pooled answer kept from an earlier large answer goes to the
+// response's body pool in exchange, so that a run of large answers cycles
+// through the pools instead of growing a new buffer each time.
+func (s *Server) send(ctx *fasthttp.RequestCtx, b []byte) {
+	a := answers.Get().(*answer)
+	ctx.Response.SwapBody(a.b)
+	a.s, a.b, a.counted = s, b, len(b)
+	s.buffered.Add(int64(len(b))) // counted, never refused: the call has run
+	s.noteHighWater()
 	ctx.Response.Header.SetContentTypeBytes(strApplicationJSON)
-	ctx.Response.SetBodyStream(a, len(a.b))
+	ctx.Response.SetBodyStream(a, len(b))
 }
 
 // answered releases what an answer held once it is written or given up.

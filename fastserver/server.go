@@ -99,8 +99,10 @@ type Config struct {
 	// means no bound, the default, because a load generator, a proxy or a
 	// NAT legitimately opens many from one address.
 	MaxConnsPerIP int
-	// MaxInFlight bounds requests being handled, or answered and not yet
-	// written, at once (503 past it); DefaultMaxInFlight when 0.
+	// MaxInFlight bounds requests being handled, or answered with more
+	// than 16 KiB not yet written, at once (503 past it);
+	// DefaultMaxInFlight when 0. (A smaller answer waits in its
+	// connection's buffers, which MaxConns bounds.)
 	MaxInFlight int
 	// MaxBufferedBytes bounds the request bodies and answers over 16 KiB
 	// that the server holds at once, summed over all connections: a body
@@ -394,9 +396,10 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx, c *conn) (in, out int) {
 		return len(ctx.Request.Body()), len(ctx.Response.Body())
 	}
 	cc := s.acquireCall(ctx, c)
-	a := answers.Get().(*answer)
 	body := ctx.PostBody()
-	a.b = s.engine.Append(cc, a.b, body)
+	// The answer is appended to the response's own body buffer, taken out
+	// and put back: no copy, and fasthttp pools it as for any body.
+	b := s.engine.Append(cc, ctx.Response.SwapBody(nil)[:0], body)
 	s.releaseCall(cc)
 	// Nothing of the request is needed any more: give its body back now,
 	// not after the answer is written to a client that may read slowly.
@@ -405,14 +408,21 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx, c *conn) (in, out int) {
 	}
 	ctx.Request.ReleaseBody(countedBytes) // a large body goes to the collector, not to fasthttp's pool
 	ctx.Request.ResetBody()
-	in, out = len(body), len(a.b)
-	if out == 0 {
-		a.s = s
-		a.Close()
+	in, out = len(body), len(b)
+	switch {
+	case out == 0:
+		ctx.Response.SwapBody(b)
+		s.inFlight.Add(-1)
 		ctx.SetStatusCode(fasthttp.StatusNoContent)
-		return in, 0
+	case out <= countedBytes:
+		// A small answer waits in its connection's buffers, which MaxConns
+		// bounds: it stops counting in MaxInFlight now.
+		ctx.Response.SwapBody(b)
+		s.inFlight.Add(-1)
+		ctx.Response.Header.SetContentTypeBytes(strApplicationJSON)
+	default:
+		s.send(ctx, b)
 	}
-	s.send(ctx, a)
 	return in, out
 }
 
