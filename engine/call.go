@@ -28,6 +28,8 @@ type Call struct {
 	// slots keeps one params value per typed method (a *P, by the method's
 	// slot index), so that a call reuses it instead of a pool round trip.
 	slots []any
+	// mark is the clock reading of SetClockMark, 0 at a request's start.
+	mark int64
 }
 
 // slot returns the params value of the typed method with slot index i,
@@ -66,6 +68,23 @@ func (c *Call) IsNotification() bool { return c.req.IsNotification() }
 // request had none.
 // The returned slice is valid until the Handler returns. Copy it to keep it.
 func (c *Call) Params() []byte { return c.req.Params }
+
+// ClockMark returns the clock reading that middleware stored with
+// SetClockMark as the previous call of the same request ended, or 0 for
+// the first call of a request.
+func (c *Call) ClockMark() int64 { return c.mark }
+
+// SetClockMark stores t, a reading of the monotonic clock that middleware
+// took as this call ended, for the next call of the same request. The
+// items of a batch run one after the other on one Call, so middleware
+// that times calls reads the clock once per item instead of twice, taking
+// the previous item's end as the next one's start: the engine's work
+// between two items (some tens of nanoseconds) then counts toward the
+// second, as would an unknown method answered between them. Marks do not
+// cross requests, nor the items of a batch run concurrently (see
+// WithBatchConcurrency). One middleware of an engine should use them;
+// metrics.Middleware does.
+func (c *Call) SetClockMark(t int64) { c.mark = t }
 
 // errResultSet answers a handler that sets its result twice.
 var errResultSet = codec.NewError(codec.CodeInternalError, "result set twice")

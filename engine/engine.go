@@ -207,7 +207,7 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 		return codec.AppendError(dst, nil, codec.ErrInvalidRequest.WithData(reason))
 	}
 	// One Call serves every item: items run one after the other.
-	c := e.calls.Get().(*Call)
+	c := e.acquireCall()
 	defer e.calls.Put(c)
 	if !b.IsArray {
 		dst, _ = e.appendOne(ctx, c, dst, &b.Requests[0])
@@ -246,6 +246,14 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 	return codec.AppendBatchClose(dst, start) // nothing at all for notifications only
 }
 
+// acquireCall returns a pooled Call for one request (or one item run
+// apart from the others), its clock mark cleared.
+func (e *Engine) acquireCall() *Call {
+	c := e.calls.Get().(*Call)
+	c.mark = 0
+	return c
+}
+
 // appendConcurrently answers the requests of a batch on up to
 // e.batchWorkers goroutines and appends the answers in request order. The
 // answer budget is checked before each call starts, against the answers
@@ -261,7 +269,7 @@ func (e *Engine) appendConcurrently(ctx context.Context, dst []byte, reqs []code
 		if ended(ctx) != nil {
 			// The request is over: appendOne answers inline without running
 			// the method, in the order and form a serial batch would.
-			c := e.calls.Get().(*Call)
+			c := e.acquireCall()
 			answers[i], owed[i] = e.appendOne(ctx, c, nil, r)
 			e.calls.Put(c)
 			continue
@@ -279,7 +287,7 @@ func (e *Engine) appendConcurrently(ctx context.Context, dst []byte, reqs []code
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			c := e.calls.Get().(*Call)
+			c := e.acquireCall()
 			answers[i], owed[i] = e.appendOne(ctx, c, nil, r)
 			e.calls.Put(c)
 			used.Add(int64(len(answers[i])))

@@ -7,46 +7,84 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// durations is one method's call-duration histogram, recorded without
-// client_golang's Histogram, whose Observe (hot and cold counts, a float
-// CAS loop for the sum) cost twice as much per call as this: one bucket
-// found by a comparison of integers from the bottom (calls are mostly
-// fast), two atomic additions. The count is the sum of the buckets, the
-// last of which is +Inf. Exposed through callCollector as a standard
-// Prometheus histogram.
-type durations struct {
-	bounds []int64         // upper bounds in nanoseconds, ascending
+// histogram is a histogram of integers (nanoseconds, bytes) recorded
+// without client_golang's Histogram, whose Observe (a binary search, hot
+// and cold counts, a float CAS loop for the sum) cost twice as much as
+// this: one bucket found by a comparison of integers from the bottom
+// (values are mostly small), two atomic additions. The count is the sum
+// of the buckets, the last of which is +Inf. Collected as a standard
+// Prometheus histogram by its collector.
+type histogram struct {
+	bounds []int64         // upper bounds, ascending, in the unit observed
 	counts []atomic.Uint64 // per bucket (not cumulative); len(bounds)+1
-	sum    atomic.Int64    // nanoseconds
-	_      [0]func()       // not comparable
+	sum    atomic.Int64
+	_      [0]func() // not comparable
 }
 
-func newDurations(bounds []int64) *durations {
-	return &durations{bounds: bounds, counts: make([]atomic.Uint64, len(bounds)+1)}
+func newHistogram(bounds []int64) *histogram {
+	return &histogram{bounds: bounds, counts: make([]atomic.Uint64, len(bounds)+1)}
 }
 
-func (d *durations) observe(ns int64) {
+func (h *histogram) observe(v int64) {
 	i := 0
-	for i < len(d.bounds) && ns > d.bounds[i] {
+	for i < len(h.bounds) && v > h.bounds[i] {
 		i++
 	}
-	d.counts[i].Add(1)
-	d.sum.Add(ns)
+	h.counts[i].Add(1)
+	h.sum.Add(v)
 }
 
-// snapshot returns the count, the sum in seconds, and the cumulative
-// bucket counts by upper bound in seconds, as prometheus.MustNewConstHistogram
-// takes them. Buckets read one by one may be a call apart; the count is
-// their sum, so that the histogram is always consistent.
-func (d *durations) snapshot(boundsSeconds []float64) (uint64, float64, map[float64]uint64) {
-	buckets := make(map[float64]uint64, len(boundsSeconds))
+// total returns the observations so far.
+func (h *histogram) total() uint64 {
+	var n uint64
+	for i := range h.counts {
+		n += h.counts[i].Load()
+	}
+	return n
+}
+
+// snapshot returns the count, the sum divided by unit, and the cumulative
+// bucket counts by upper bound (upper: the bounds divided by unit), as
+// prometheus.MustNewConstHistogram takes them. Buckets read one by one
+// may be an observation apart; the count is their sum, so that the
+// histogram is always consistent.
+func (h *histogram) snapshot(upper []float64, unit float64) (uint64, float64, map[float64]uint64) {
+	buckets := make(map[float64]uint64, len(upper))
 	var cumulative uint64
-	for i, b := range boundsSeconds {
-		cumulative += d.counts[i].Load()
+	for i, b := range upper {
+		cumulative += h.counts[i].Load()
 		buckets[b] = cumulative
 	}
-	cumulative += d.counts[len(boundsSeconds)].Load()
-	return cumulative, float64(d.sum.Load()) / float64(time.Second), buckets
+	cumulative += h.counts[len(upper)].Load()
+	return cumulative, float64(h.sum.Load()) / unit, buckets
+}
+
+// histogramCollector exposes one histogram without labels.
+type histogramCollector struct {
+	desc  *prometheus.Desc
+	h     *histogram
+	upper []float64
+	unit  float64
+}
+
+func newHistogramCollector(name, help string, upper []float64, unit float64) *histogramCollector {
+	bounds := make([]int64, len(upper))
+	for i, b := range upper {
+		bounds[i] = int64(b * unit)
+	}
+	return &histogramCollector{
+		desc:  prometheus.NewDesc(name, help, nil, nil),
+		h:     newHistogram(bounds),
+		upper: upper,
+		unit:  unit,
+	}
+}
+
+func (c *histogramCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *histogramCollector) Collect(ch chan<- prometheus.Metric) {
+	count, sum, buckets := c.h.snapshot(c.upper, c.unit)
+	ch <- prometheus.MustNewConstHistogram(c.desc, count, sum, buckets)
 }
 
 // callCollector exposes the per-method call counts and durations.
@@ -80,7 +118,7 @@ func (c *callCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	m.mu.Unlock()
 	for _, mm := range methods {
-		count, sum, buckets := mm.duration.snapshot(m.boundsSeconds)
+		count, sum, buckets := mm.duration.snapshot(m.boundsSeconds, float64(time.Second))
 		ch <- prometheus.MustNewConstMetric(c.calls, prometheus.CounterValue, float64(count+mm.rejected.Load()), mm.label)
 		if mm != m.unknown { // requests that reached no method never ran
 			ch <- prometheus.MustNewConstHistogram(c.spent, count, sum, buckets, mm.label)

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jetrpc/jetrpc/codec"
 	"github.com/jetrpc/jetrpc/engine"
@@ -144,7 +145,23 @@ func TestPrometheusOutput(t *testing.T) {
 	if batch.GetSampleCount() != 1 || batch.GetSampleSum() != 3 {
 		t.Errorf("batch: count %d sum %v", batch.GetSampleCount(), batch.GetSampleSum())
 	}
-	checkBuckets(t, find(t, families, "jetrpc_http_request_size_bytes", nil).GetHistogram())
+	for _, tc := range []struct {
+		name string
+		sum  float64
+		le64 uint64 // observations of 64 bytes or fewer
+	}{
+		{"jetrpc_http_request_size_bytes", 50 + 6<<20 + 10, 2},
+		{"jetrpc_http_response_size_bytes", 40 + 30 + 30, 3},
+	} {
+		if got := families[tc.name].GetType(); got != dto.MetricType_HISTOGRAM {
+			t.Errorf("%s is a %v", tc.name, got)
+		}
+		h := find(t, families, tc.name, nil).GetHistogram()
+		checkBuckets(t, h)
+		if h.GetSampleCount() != 3 || h.GetSampleSum() != tc.sum || h.GetBucket()[0].GetUpperBound() != 64 || h.GetBucket()[0].GetCumulativeCount() != tc.le64 {
+			t.Errorf("%s: count %d sum %v, first bucket %v", tc.name, h.GetSampleCount(), h.GetSampleSum(), h.GetBucket()[0])
+		}
+	}
 	if strings.Contains(text, "nope") {
 		t.Error("an unknown method's name became a label")
 	}
@@ -186,5 +203,39 @@ func TestErrorCodesBounded(t *testing.T) {
 	}
 	if v := find(t, families, "jetrpc_call_errors_total", map[string]string{"method": "codes", "code": "other"}).GetCounter().GetValue(); v != 100-32 {
 		t.Errorf("other: %v", v)
+	}
+}
+
+// The in-flight gauge counts the calls running now, items of a batch run
+// concurrently included, and returns to 0 once they end.
+func TestCallsInFlight(t *testing.T) {
+	m := metrics.New()
+	e := engine.New(engine.WithMiddleware(m.Middleware()), engine.WithBatchConcurrency(4))
+	started, release := make(chan struct{}, 3), make(chan struct{})
+	e.RegisterRaw("block", func(*engine.Call) error { started <- struct{}{}; <-release; return nil })
+	e.RegisterRaw("quick", func(*engine.Call) error { return nil })
+	inFlight := func() float64 {
+		families, _ := scrape(t, m)
+		return find(t, families, "jetrpc_calls_in_flight", nil).GetGauge().GetValue()
+	}
+	e.Append(context.Background(), nil, []byte(`{"jsonrpc":"2.0","method":"quick","id":1}`))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		e.Append(context.Background(), nil, []byte(`[{"jsonrpc":"2.0","method":"block","id":1},{"jsonrpc":"2.0","method":"block","id":2},{"jsonrpc":"2.0","method":"quick","id":3}]`))
+	}()
+	go e.Append(context.Background(), nil, []byte(`{"jsonrpc":"2.0","method":"block","id":4}`))
+	for range 3 {
+		<-started
+	}
+	if got := inFlight(); got != 3 {
+		t.Errorf("3 calls blocked: %v in flight", got)
+	}
+	close(release)
+	<-done
+	for deadline := time.Now().Add(5 * time.Second); inFlight() != 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v in flight after every call ended", inFlight())
+		}
 	}
 }
