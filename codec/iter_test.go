@@ -16,20 +16,33 @@ func TestIter(t *testing.T) {
 		{`{ "a" : 1 , "b\"c":{"d":[]}, "e":"` + "xxxxxxxxxxxxxxxxxxxxxxxxxx" + `" } `, []string{"a", `b\"c`, "e"}, []string{"1", `{"d":[]}`, `"xxxxxxxxxxxxxxxxxxxxxxxxxx"`}},
 		{`"scalar"`, nil, nil},
 	}
-	for _, tt := range tests {
-		var keys, vals []string
-		it := Iterate([]byte(tt.in))
-		for it.Next() {
-			if it.IsObject() {
-				keys = append(keys, string(it.Key()))
+	// One Iter reused with Reset across the cases, in both orders, must
+	// read each as a fresh one from Iterate does: nothing of the previous
+	// container (its kind, its count, its last member) may remain.
+	var reused Iter
+	for pass := range 2 {
+		for n := range tests {
+			tt := tests[n]
+			if pass == 1 {
+				tt = tests[len(tests)-1-n]
 			}
-			vals = append(vals, string(it.Value()))
-			if it.Index() != len(vals)-1 {
-				t.Errorf("%s: Index() = %d, want %d", tt.in, it.Index(), len(vals)-1)
+			fresh := Iterate([]byte(tt.in))
+			reused.Reset([]byte(tt.in))
+			for name, it := range map[string]*Iter{"Iterate": &fresh, "Reset": &reused} {
+				var keys, vals []string
+				for it.Next() {
+					if it.IsObject() {
+						keys = append(keys, string(it.Key()))
+					}
+					vals = append(vals, string(it.Value()))
+					if it.Index() != len(vals)-1 {
+						t.Errorf("%s(%s): Index() = %d, want %d", name, tt.in, it.Index(), len(vals)-1)
+					}
+				}
+				if !reflect.DeepEqual(keys, tt.keys) || !reflect.DeepEqual(vals, tt.vals) {
+					t.Errorf("%s(%s): keys %q values %q, want %q %q", name, tt.in, keys, vals, tt.keys, tt.vals)
+				}
 			}
-		}
-		if !reflect.DeepEqual(keys, tt.keys) || !reflect.DeepEqual(vals, tt.vals) {
-			t.Errorf("Iterate(%s): keys %q values %q, want %q %q", tt.in, keys, vals, tt.keys, tt.vals)
 		}
 	}
 }

@@ -161,17 +161,18 @@ func (d *paramsDecoder) decodeElem(params []byte, p unsafe.Pointer) error {
 func (d *paramsDecoder) decodeScalar(params []byte, p unsafe.Pointer) error {
 	name := d.info.name
 	var v []byte
+	var it codec.Iter
+	it.Reset(params) // in place: see Iter.Reset
 	if len(params) > 0 && params[0] == '{' {
 		if name == "" {
 			return invalidParams("params must be an array of one value")
 		}
-		for it := codec.Iterate(params); it.Next(); {
+		for it.Next() {
 			if key := it.Key(); string(key) == name || d.keyMatches(key, name) {
 				v = it.Value()
 			}
 		}
 	} else if len(params) > 0 {
-		it := codec.Iterate(params)
 		if it.Next() {
 			v = it.Value()
 		}
@@ -203,7 +204,8 @@ func (d *paramsDecoder) keyMatches(key []byte, name string) bool {
 
 func (d *paramsDecoder) decodeStruct(params []byte, base unsafe.Pointer) error {
 	var seen [maxParamFields / 64]uint64
-	it := codec.Iterate(params)
+	var it codec.Iter
+	it.Reset(params) // in place: see Iter.Reset
 	for it.Next() {
 		k := it.Index()
 		if it.IsObject() {
