@@ -78,6 +78,48 @@ func TestMaxInFlight(t *testing.T) {
 	}
 }
 
+// TestRefusedBodiesAreReleased: a body over 16 KiB is counted in
+// MaxBufferedBytes from its headers on; one refused after it was read
+// (past MaxInFlight, or by the path or content-type checks) stops
+// counting too, or each would shrink the bound for good (found as a
+// flaky TestStalledReaders: the answers of other connections pushed the
+// count to the bound between a body's headers and its handler, the 503
+// leaked the body's count, and memory was never handed back).
+func TestRefusedBodiesAreReleased(t *testing.T) {
+	srv, h, addr := serve(t, fastserver.Config{MaxInFlight: 1})
+	large := `{"jsonrpc":"2.0","method":"echo","params":["` + strings.Repeat("x", 32<<10) + `"],"id":1}`
+	held := make(chan int, 1)
+	go func() {
+		status, _, _ := postTo(http.DefaultClient, "http://"+addr+fastserver.DefaultPath, holdBody)
+		held <- status
+	}()
+	<-h.started
+	for _, tc := range []struct {
+		name, path, contentType string
+		want                    int
+	}{
+		{"past MaxInFlight", fastserver.DefaultPath, "application/json", http.StatusServiceUnavailable},
+		{"unknown path", "/elsewhere", "application/json", http.StatusNotFound},
+		{"content type", fastserver.DefaultPath, "text/plain", http.StatusUnsupportedMediaType},
+	} {
+		resp, err := http.Post("http://"+addr+tc.path, tc.contentType, strings.NewReader(large))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s: %d, want %d", tc.name, resp.StatusCode, tc.want)
+		}
+		if n := srv.BufferedBytes(); n != 0 {
+			t.Errorf("%s: %d bytes still counted after the refusal", tc.name, n)
+		}
+	}
+	close(h.release)
+	if status := <-held; status != 200 {
+		t.Errorf("the call in flight got %d", status)
+	}
+}
+
 func TestMaxConnsPerIP(t *testing.T) {
 	srv, _, addr := serve(t, fastserver.Config{MaxConnsPerIP: 1})
 	first, resp, err := pastTheBound(t, addr)

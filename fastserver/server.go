@@ -387,13 +387,11 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx, c *conn) (in, out int) {
 		return 0, 0
 	}
 	if status := s.check(ctx); status != 0 {
-		refuse(ctx, s.cfg, status)
-		return len(ctx.Request.Body()), len(ctx.Response.Body())
+		return s.refuseRead(ctx, status)
 	}
 	if s.inFlight.Add(1) > int64(s.cfg.MaxInFlight) || s.overBuffered() {
 		s.inFlight.Add(-1)
-		refuse(ctx, s.cfg, fasthttp.StatusServiceUnavailable)
-		return len(ctx.Request.Body()), len(ctx.Response.Body())
+		return s.refuseRead(ctx, fasthttp.StatusServiceUnavailable)
 	}
 	cc := s.acquireCall(ctx, c)
 	body := ctx.PostBody()
@@ -424,6 +422,18 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx, c *conn) (in, out int) {
 		s.send(ctx, b)
 	}
 	return in, out
+}
+
+// refuseRead refuses a request whose body was read, and stops counting
+// the body in MaxBufferedBytes (headerReceived counted it). It returns
+// the lengths of the body and of the refusal.
+func (s *Server) refuseRead(ctx *fasthttp.RequestCtx, status int) (in, out int) {
+	in = len(ctx.Request.Body())
+	if in > countedBytes {
+		s.releaseBody(&ctx.Request.Header)
+	}
+	refuse(ctx, s.cfg, status)
+	return in, len(ctx.Response.Body())
 }
 
 // check applies the HTTP rules a request must pass before its body is
