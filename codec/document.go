@@ -121,10 +121,14 @@ func (s *scanner) envelope(i, depth int) int {
 		switch {
 		case m == memberJSONRPC && isVersion20At(data, valStart):
 			i = valStart + len(`"2.0"`)
-		case valStart < len(data) && data[valStart] == '"':
+		case valStart >= len(data):
+			i = s.value(valStart, depth+1)
+		case data[valStart] == '"':
 			i = s.str(valStart)
-		case valStart < len(data) && (isDigit(data[valStart]) || data[valStart] == '-'):
+		case isDigit(data[valStart]) || data[valStart] == '-':
 			i = s.number(valStart)
+		case m == memberParams && (data[valStart] == '[' || data[valStart] == '{'):
+			i = s.flat(valStart, depth+1)
 		default:
 			i = s.value(valStart, depth+1)
 		}
@@ -146,6 +150,64 @@ func (s *scanner) envelope(i, depth int) int {
 			return i + 1
 		}
 		return s.failChar(i, msgAfterObjValue)
+	}
+}
+
+// flat scans the array or object at data[i] whose elements are all
+// strings and numbers, the shape of most params, without value's container
+// stack (a batch of ten adds parses ~1.1x faster). At anything else (a
+// nested container, a literal, a syntax error past a string or number) it
+// scans the whole value again with value, which then fails, if it does,
+// exactly as it would have alone; a string or number that fails fails the
+// same way in both.
+func (s *scanner) flat(start, depth int) int {
+	data := s.data
+	object := data[start] == '{'
+	end := data[start] + 2 // '['+2 == ']', '{'+2 == '}'
+	i := skipSpace(data, start+1)
+	if i < len(data) && data[i] == end {
+		s.deepest = max(s.deepest, 1)
+		return i + 1
+	}
+	for {
+		if object {
+			if i >= len(data) || data[i] != '"' {
+				return s.value(start, depth)
+			}
+			if i = s.str(i); i < 0 {
+				return i
+			}
+			i = skipSpace(data, i)
+			if i >= len(data) || data[i] != ':' {
+				return s.value(start, depth)
+			}
+			i = skipSpace(data, i+1)
+		}
+		switch {
+		case i >= len(data):
+			return s.value(start, depth)
+		case data[i] == '"':
+			i = s.str(i)
+		case isDigit(data[i]) || data[i] == '-':
+			i = s.number(i)
+		default:
+			return s.value(start, depth)
+		}
+		if i < 0 {
+			return i
+		}
+		i = skipSpace(data, i)
+		switch {
+		case i >= len(data):
+			return s.value(start, depth)
+		case data[i] == ',':
+			i = skipSpace(data, i+1)
+		case data[i] == end:
+			s.deepest = max(s.deepest, 1)
+			return i + 1
+		default:
+			return s.value(start, depth)
+		}
 	}
 }
 

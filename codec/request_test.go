@@ -2,6 +2,7 @@ package codec
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -186,5 +187,48 @@ func TestParseLimits(t *testing.T) {
 	defer ReleaseBatch(next)
 	if next.Limits != (Limits{}) {
 		t.Errorf("AcquireBatch returned a batch with limits %+v", next.Limits)
+	}
+}
+
+// TestFlatParams: params of strings and numbers take a fast path (flat);
+// whatever it meets, the outcome is the generic path's: the same params
+// value, the same depth for MaxParamsDepth, the same syntax error at the
+// same offset. The generic path is reached by naming the member "paramz"
+// (as long, so offsets line up), which the envelope does not collect.
+func TestFlatParams(t *testing.T) {
+	for _, params := range []string{
+		`[]`, `[ ]`, `{}`, `{ }`, `[1,2]`, `[ 1 , -2.5e3 , "x" ]`, `{"a":1,"b":"2"}`, `{ "a" : 1 , "b" : 2 }`,
+		`["\u00e9\"",0]`, `{"\u0061":1}`, `["日本"]`,
+		// Past a first flat element: nesting, literals, where value takes over.
+		`[1,[2]]`, `[1,{"a":2}]`, `{"a":1,"b":[2]}`, `{"a":{"b":1}}`, `[1,true]`, `[null]`, `{"a":false}`, `[[]]`,
+		// Syntax errors before, in and after a flat element.
+		`[1,]`, `[,1]`, `[1 2]`, `{"a":1,}`, `{"a" 1}`, `{"a":}`, `{1:2}`, `{"a":1]`, `[1}`, `[01]`, `[1.]`, `[-]`,
+		`["x`, `[1`, `{"a":1`, `{"a"`, `[tru]`, "[\"\xff\"]", `["\x"]`, `[1,[2}]`,
+	} {
+		for _, batch := range []bool{false, true} {
+			doc := func(member string) []byte {
+				d := `{"jsonrpc":"2.0","method":"m","` + member + `":` + params + `,"id":1}`
+				if batch {
+					d = `[` + d + `,` + d + `]`
+				}
+				return []byte(d)
+			}
+			fast, generic := AcquireBatch(), AcquireBatch()
+			fast.Limits.MaxParamsDepth, generic.Limits.MaxParamsDepth = 1, 1
+			errFast, errGeneric := fast.Parse(doc("params")), generic.Parse(doc("paramz"))
+			if fmt.Sprint(errFast) != fmt.Sprint(errGeneric) {
+				t.Errorf("%s (batch %v): %v, the generic path says %v", params, batch, errFast, errGeneric)
+			}
+			if errFast == nil {
+				flat := !strings.ContainsAny(params, "[{") || strings.Count(params, "[")+strings.Count(params, "{") == 1
+				for i, r := range fast.Requests {
+					if string(r.Params) != params || (r.Invalid == "") != flat {
+						t.Errorf("%s (batch %v) item %d: params %s, invalid %q", params, batch, i, r.Params, r.Invalid)
+					}
+				}
+			}
+			ReleaseBatch(fast)
+			ReleaseBatch(generic)
+		}
 	}
 }

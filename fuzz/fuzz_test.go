@@ -40,6 +40,15 @@ func requestSeeds() []string {
 			`{"jsonrpc":"2.0","method":"nope","id":3},{"jsonrpc":"2.0","method":"add","params":[1],"id":4},{"jsonrpc":"2.0","method":"ad","id":5}]`,
 		`{"jsonrpcx":"2.0","jsonrpc" :"2.0","method":"add","params":{"\u0061":1,"b":2.5e0},"id":1}`,
 		`{"id":1,"params":[123456789012345678,-0.5],"method":"add","jsonrpc":"2.0"}`,
+		// Flat params (strings and numbers, scanned without the container
+		// stack) and where the generic scanner takes over from them.
+		`[{"jsonrpc":"2.0","method":"add","params":[ 1 , 2 ],"id":1},{"jsonrpc":"2.0","method":"add","params":{ "a" : 1 , "b" : "2" },"id":2}]`,
+		`{"jsonrpc":"2.0","method":"add","params":[1,[2],{"a":true}],"id":1}`,
+		`{"jsonrpc":"2.0","method":"add","params":{"a":1,"b":null},"id":1}`,
+		`{"jsonrpc":"2.0","method":"add","params":[1,],"id":1}`,
+		`{"jsonrpc":"2.0","method":"add","params":{"a":1,"b"},"id":1}`,
+		`{"jsonrpc":"2.0","method":"add","params":[1}` + `,"id":1}`,
+		"{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[\"\xff\",1],\"id\":1}",
 	}
 	for _, c := range spectest.Cases {
 		seeds = append(seeds, c.In)
