@@ -100,6 +100,9 @@ var (
 // errNotANumber returns the error for a float result JSON cannot hold, or
 // nil.
 func errNotANumber(f float64) error {
+	if f-f == 0 { // false only for NaN and ±Inf: one comparison for every finite result
+		return nil
+	}
 	switch {
 	case math.IsNaN(f):
 		return errResultNaN
