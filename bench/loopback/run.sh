@@ -5,7 +5,8 @@
 # core 1 with GOMAXPROCS=1 and 64 keep-alive connections, every answer checked
 # (the bodies' ids are fixed, so that the baseline's fixed answer is right).
 # Each case alternates baseline and jetrpc ROUNDS times, DURATION each, and
-# prints a markdown table of requests/s and the ratio. Targets 127.0.0.1 only.
+# prints a markdown table of mean requests/s, the median of the rounds'
+# ratios and each round's. Targets 127.0.0.1 only.
 #
 #   bench/loopback/run.sh            # or: make loopback
 #   DURATION=10s ROUNDS=3 CASES="ping batch_10_adds" bench/loopback/run.sh
@@ -14,7 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-5s}
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 PORT=${PORT:-18181}
 SERVER_CPUS=${SERVER_CPUS:-0}
 SERVER_PROCS=${SERVER_PROCS:-1}
@@ -50,8 +51,8 @@ rps() {
   sed 's/.*"rps":\([0-9.e+]*\).*/\1/' <<<"$out"
 }
 
-echo "| case | bare fasthttp req/s | jetrpc req/s | ratio |"
-echo "| --- | ---: | ---: | ---: |"
+echo "| case | bare fasthttp req/s | jetrpc req/s | ratio (median of rounds) | rounds |"
+echo "| --- | ---: | ---: | ---: | --- |"
 for name in ${CASES:-ping add echo_1KiB batch_10_adds}; do
   printf '%s' "${bodies[$name]}" > "$tmp/body"
   # The baseline's fixed answer is jetrpc's real answer to this body.
@@ -59,10 +60,16 @@ for name in ${CASES:-ping add echo_1KiB batch_10_adds}; do
   for _ in $(seq 50); do curl -s -o /dev/null -XPOST -H 'Content-Type: application/json' "$URL" -d '{}' && break; sleep 0.1; done
   curl -s -XPOST -H 'Content-Type: application/json' "$URL" --data-binary @"$tmp/body" > "$tmp/answer"
   kill -INT $!; wait $! || true
-  bare=0; ours=0
+  bare=0; ours=0; ratios=()
   for _ in $(seq "$ROUNDS"); do
-    bare=$(echo "$bare + $(rps baseline "$tmp/body")" | bc -l)
-    ours=$(echo "$ours + $(rps jetrpc "$tmp/body")" | bc -l)
+    b=$(rps baseline "$tmp/body"); o=$(rps jetrpc "$tmp/body")
+    bare=$(echo "$bare + $b" | bc -l); ours=$(echo "$ours + $o" | bc -l)
+    ratios+=("$(printf '%.2f' "$(echo "$o/$b" | bc -l)")")
   done
-  printf '| %s | %.0f | %.0f | %.2f |\n' "$name" "$(echo "$bare/$ROUNDS" | bc -l)" "$(echo "$ours/$ROUNDS" | bc -l)" "$(echo "$ours/$bare" | bc -l)"
+  # Each round's ratio compares two runs seconds apart; the median of
+  # them is the figure, the means of req/s are for scale.
+  sorted=($(printf '%s\n' "${ratios[@]}" | sort -n))
+  n=${#sorted[@]}
+  if (( n % 2 )); then median=${sorted[n/2]}; else median=$(printf '%.2f' "$(echo "(${sorted[n/2-1]} + ${sorted[n/2]})/2" | bc -l)"); fi
+  printf '| %s | %.0f | %.0f | %s | %s |\n' "$name" "$(echo "$bare/$ROUNDS" | bc -l)" "$(echo "$ours/$ROUNDS" | bc -l)" "$median" "${ratios[*]}"
 done
