@@ -50,7 +50,11 @@ func randomCall(rng *rand.Rand, g, i, k int) call {
 	case 1: // a notification: no answer
 		return call{`{"jsonrpc":"2.0","method":"echo","params":["` + tag + `"]}`, ""}
 	}
-	msg := `"` + randomString(rng, 200) + tag + `"`
+	pieces := 200
+	if rng.IntN(32) == 0 {
+		pieces = 4000 // ~20 KiB: answers past 16 KiB go out as counted streams whose buffers are recycled
+	}
+	msg := `"` + randomString(rng, pieces) + tag + `"`
 	return call{
 		`{"jsonrpc":"2.0","method":"echo","params":{"message":` + msg + `},"id":` + id + `}`,
 		`{"jsonrpc":"2.0","result":` + msg + `,"id":` + id + `}`,
