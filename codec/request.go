@@ -74,6 +74,10 @@ type Request struct {
 
 	methodOff, methodLen int // the name's place in Batch.scratch when escaped
 	methodEscaped        bool
+	// firstEnd is where the first element of Params ends, when the parse
+	// found it a long string (see Iter.ResetParams), else 0. It fits in
+	// the padding after methodEscaped: a Request is no larger for it.
+	firstEnd int32
 }
 
 // IsNotification reports whether r is a well-formed request without an id,
@@ -183,6 +187,7 @@ func (b *Batch) object() {
 	if max := b.Limits.MaxParamsDepth; max > 0 && b.scan.paramsDepth > max {
 		r.setInvalidFirst(InvalidParamsDepth)
 	}
+	r.firstEnd = int32(b.scan.firstEnd)
 }
 
 // count counts an item and reports whether it is within Limits.MaxItems.

@@ -196,6 +196,7 @@ func TestParseLimits(t *testing.T) {
 // same offset. The generic path is reached by naming the member "paramz"
 // (as long, so offsets line up), which the envelope does not collect.
 func TestFlatParams(t *testing.T) {
+	long := strings.Repeat(`x\"é`, 20) // 100 bytes, escapes and UTF-8 in it
 	for _, params := range []string{
 		`[]`, `[ ]`, `{}`, `{ }`, `[1,2]`, `[ 1 , -2.5e3 , "x" ]`, `{"a":1,"b":"2"}`, `{ "a" : 1 , "b" : 2 }`,
 		`["\u00e9\"",0]`, `{"\u0061":1}`, `["日本"]`,
@@ -204,6 +205,9 @@ func TestFlatParams(t *testing.T) {
 		// Syntax errors before, in and after a flat element.
 		`[1,]`, `[,1]`, `[1 2]`, `{"a":1,}`, `{"a" 1}`, `{"a":}`, `{1:2}`, `{"a":1]`, `[1}`, `[01]`, `[1.]`, `[-]`,
 		`["x`, `[1`, `{"a":1`, `{"a"`, `[tru]`, "[\"\xff\"]", `["\x"]`, `[1,[2}]`,
+		// A long first string, whose end the parse records (Iter.ResetParams).
+		`["` + long + `"]`, `["` + long + `",1,"x"]`, `{"m":"` + long + `"}`, `{ "m" : "` + long + `" , "n" : 2 }`,
+		`[1,"` + long + `"]`, `["` + long + `",[1]]`, `{"m":"` + long + `","n":{}}`, `["` + long + `",]`, `["` + long,
 	} {
 		for _, batch := range []bool{false, true} {
 			doc := func(member string) []byte {
@@ -221,9 +225,21 @@ func TestFlatParams(t *testing.T) {
 			}
 			if errFast == nil {
 				flat := !strings.ContainsAny(params, "[{") || strings.Count(params, "[")+strings.Count(params, "{") == 1
-				for i, r := range fast.Requests {
+				for i := range fast.Requests {
+					r := &fast.Requests[i]
 					if string(r.Params) != params || (r.Invalid == "") != flat {
 						t.Errorf("%s (batch %v) item %d: params %s, invalid %q", params, batch, i, r.Params, r.Invalid)
+					}
+					// Read with what the parse recorded, the params are what
+					// a fresh scan reads.
+					scanned, recorded := Iterate(r.Params), Iter{}
+					recorded.ResetParams(r)
+					for more := true; more; {
+						more = scanned.Next()
+						if recorded.Next() != more || string(recorded.Key()) != string(scanned.Key()) || string(recorded.Value()) != string(scanned.Value()) {
+							t.Errorf("%s (batch %v) item %d: recorded %s:%s, scanned %s:%s", params, batch, i, recorded.Key(), recorded.Value(), scanned.Key(), scanned.Value())
+							break
+						}
 					}
 				}
 			}

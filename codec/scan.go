@@ -51,6 +51,9 @@ type scanner struct {
 	// deepest is the deepest nesting the last value reached below its
 	// start; paramsDepth is deepest for the envelope's params member.
 	deepest, paramsDepth int
+	// firstEnd is where the first element of the envelope's params ends,
+	// as an offset into them, when flat found it a long string; else 0.
+	firstEnd int
 }
 
 // smallStack is the depth stack a scanner starts with: 256 levels.

@@ -453,3 +453,37 @@ func TestFieldNamesWithBackslashes(t *testing.T) {
 		}
 	}
 }
+
+// TestLongFirstParam: when the first params element is a long string, the
+// parse records where it ends and the typed decoders read it from there
+// instead of scanning it again; the params decode as they would otherwise,
+// by position and by name, for a scalar and a struct, escapes and UTF-8
+// included, and with the long string elsewhere than first.
+func TestLongFirstParam(t *testing.T) {
+	e := newDemo(t)
+	type pair struct {
+		S string `json:"s"`
+		N int    `json:"n"`
+	}
+	must(t, engine.Register(e, "pair", func(_ context.Context, p pair) (string, error) { return p.S + "/" + strconv.Itoa(p.N), nil }))
+	must(t, engine.Register(e, "upper", func(_ context.Context, s string) (string, error) { return strings.ToUpper(s), nil }, engine.ParamNames("s")))
+	long := strings.Repeat(`a\"é\u00e9`, 12) // escapes and UTF-8: what a scan must step over
+	var text string
+	must(t, json.Unmarshal([]byte(`"`+long+`"`), &text))
+	quoted := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	for _, tt := range []struct{ method, params, want string }{
+		{"echo", `["` + long + `"]`, `"` + long + `"`},
+		{"echo", `{"message":"` + long + `"}`, `"` + long + `"`},
+		{"upper", `["` + long + `"]`, quoted(strings.ToUpper(text))},
+		{"upper", `{"s":"` + long + `"}`, quoted(strings.ToUpper(text))},
+		{"pair", `["` + long + `",7]`, quoted(text + "/7")},
+		{"pair", `{"s":"` + long + `","n":7}`, quoted(text + "/7")},
+		{"pair", `{"n":7,"s":"` + long + `"}`, quoted(text + "/7")},
+		{"pair", `[ "` + long + `" , 7 ]`, quoted(text + "/7")},
+	} {
+		got := handle(e, `{"jsonrpc":"2.0","method":"`+tt.method+`","params":`+tt.params+`,"id":1}`)
+		if want := `{"jsonrpc":"2.0","result":` + tt.want + `,"id":1}`; got != want {
+			t.Errorf("%s %.40s…: got %s, want %s", tt.method, tt.params, got, want)
+		}
+	}
+}

@@ -101,7 +101,7 @@ func reflectedMethod(name string, fn reflect.Value, opts []MethodOption) (*metho
 	m.setTypes(info, rt)
 	m.handler = func(c *Call) error {
 		pv := reflect.New(pt)
-		if err := dec.decode(c.req.Params, pv.UnsafePointer()); err != nil {
+		if err := dec.decode(c.req, c.req.Params, pv.UnsafePointer()); err != nil {
 			return err
 		}
 		ctx := c.ctx

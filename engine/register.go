@@ -265,7 +265,7 @@ func registerTyped[P, R any](e *Engine, name string, fn func(context.Context, P)
 			var zero P
 			*p = zero // drop references to this call's params
 		}()
-		if err := dec.decode(c.req.Params, unsafe.Pointer(p)); err != nil {
+		if err := dec.decode(c.req, c.req.Params, unsafe.Pointer(p)); err != nil {
 			return err
 		}
 		r, err := fn(c.ctx, *p)

@@ -136,7 +136,7 @@ func RegisterSubscription[P, T any](e *Engine, namespace, name string, fn func(c
 	dec := newParamsDecoder[P](info)
 	kind := &subscriptionKind{start: func(e *Engine, peer *Peer, args []byte, s *subscription) (func(), error) {
 		p := new(P)
-		if err := dec.decode(args, unsafe.Pointer(p)); err != nil {
+		if err := dec.decode(nil, args, unsafe.Pointer(p)); err != nil {
 			return nil, err
 		}
 		sub := &Subscription[T]{subscription: s, enc: enc}

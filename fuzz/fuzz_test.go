@@ -48,6 +48,10 @@ func requestSeeds() []string {
 		`{"jsonrpc":"2.0","method":"add","params":[1,],"id":1}`,
 		`{"jsonrpc":"2.0","method":"add","params":{"a":1,"b"},"id":1}`,
 		`{"jsonrpc":"2.0","method":"add","params":[1}` + `,"id":1}`,
+		// A long first string, whose end the parse records for the decoder.
+		`[{"jsonrpc":"2.0","method":"echo","params":["` + strings.Repeat(`ab\"c`, 20) + `"],"id":1},` +
+			`{"jsonrpc":"2.0","method":"echo","params":{"message":"` + strings.Repeat("é", 40) + `","x":1},"id":2},` +
+			`{"jsonrpc":"2.0","method":"echo","params":["` + strings.Repeat("x", 70) + `",[1]],"params":["` + strings.Repeat("y", 70) + `"],"id":3}]`,
 		"{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[\"\xff\",1],\"id\":1}",
 	}
 	for _, c := range spectest.Cases {
@@ -110,6 +114,20 @@ func FuzzParse(f *testing.F) {
 			}
 			if raw, ok := m["params"]; ok && (raw[0] == '[' || raw[0] == '{') && !bytes.Equal(r.Params, raw) {
 				t.Fatalf("item %s: params %s, encoding/json %s", item, r.Params, raw)
+			}
+			// What the parse recorded about the params (the end of a long
+			// first string) must read them as a fresh scan does.
+			scanned := codec.Iterate(r.Params)
+			var recorded codec.Iter
+			recorded.ResetParams(r)
+			for {
+				more := scanned.Next()
+				if recorded.Next() != more || !bytes.Equal(recorded.Key(), scanned.Key()) || !bytes.Equal(recorded.Value(), scanned.Value()) {
+					t.Fatalf("item %s: params read from the parse %q:%q, scanned %q:%q", item, recorded.Key(), recorded.Value(), scanned.Key(), scanned.Value())
+				}
+				if !more {
+					break
+				}
 			}
 		}
 	})
