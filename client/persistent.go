@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"encoding/binary"
@@ -691,29 +692,13 @@ func subscriptionID(result []byte) (string, bool) {
 
 // notification routes a message from the server that is not an answer.
 func (c *pconn) notification(msg []byte) {
-	var method, params []byte
-	for it := codec.Iterate(msg); it.Next(); {
-		switch string(it.Key()) {
-		case "method":
-			method = it.Value()
-		case "params":
-			params = it.Value()
-		}
-	}
+	method, params := memberPair(msg, "method", "params")
 	if len(method) < 2 || method[0] != '"' {
 		return
 	}
 	name := method[1 : len(method)-1]
-	if len(params) > 0 && params[0] == '{' && hasSuffix(name, "_subscription") {
-		var sid, result []byte
-		for it := codec.Iterate(params); it.Next(); {
-			switch string(it.Key()) {
-			case "subscription":
-				sid = it.Value()
-			case "result":
-				result = it.Value()
-			}
-		}
+	if len(params) > 0 && params[0] == '{' && bytes.HasSuffix(name, strSubscriptionSuffix) {
+		sid, result := memberPair(params, "subscription", "result")
 		if len(sid) >= 2 && sid[0] == '"' && result != nil {
 			c.mu.Lock()
 			sink := c.subs[string(sid[1:len(sid)-1])]
@@ -729,8 +714,21 @@ func (c *pconn) notification(msg []byte) {
 	}
 }
 
-func hasSuffix(b []byte, s string) bool {
-	return len(b) >= len(s) && string(b[len(b)-len(s):]) == s
+// strSubscriptionSuffix ends the method of a subscription notification.
+var strSubscriptionSuffix = []byte("_subscription")
+
+// memberPair returns the raw values of the members a and b of obj, a
+// validated JSON object (nil for a member absent; the last of duplicates).
+func memberPair(obj []byte, a, b string) (va, vb []byte) {
+	for it := codec.Iterate(obj); it.Next(); {
+		// Comparisons, not a switch on string(key): they never copy the key.
+		if k := it.Key(); string(k) == a {
+			va = it.Value()
+		} else if string(k) == b {
+			vb = it.Value()
+		}
+	}
+	return va, vb
 }
 
 // fail ends the connection: every call waiting fails with
