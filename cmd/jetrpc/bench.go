@@ -30,9 +30,7 @@ when any call failed (unless -allow-errors), 2 on a usage error.
 `
 
 func benchCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, benchUsage); fs.PrintDefaults() }
+	fs := newFlagSet("bench", benchUsage, stderr)
 	url := fs.String("url", "http://"+fastserver.DefaultAddr+fastserver.DefaultPath, "JSON-RPC endpoint: http(s)://, ws(s)://, tcp://, unix://")
 	pipeline := fs.Int("pipeline", 1, "requests in flight per connection (persistent transports)")
 	method := fs.String("method", "ping", "method to call")

@@ -42,9 +42,7 @@ status) to stderr. Exit status: 0 with a result, 1 on a JSON-RPC error
 
 // call implements `jetrpc call`.
 func call(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("call", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, callUsage); fs.PrintDefaults() }
+	fs := newFlagSet("call", callUsage, stderr)
 	url := fs.String("url", "http://"+fastserver.DefaultAddr+fastserver.DefaultPath, "JSON-RPC endpoint: http(s)://, ws(s)://, tcp://, unix:// (http:// when no scheme is given)")
 	notify := fs.Bool("notify", false, "send a notification and print nothing")
 	verbose := fs.Bool("v", false, "print the request and the answer, with its HTTP status, to stderr")
@@ -118,6 +116,15 @@ func printRPCError(w io.Writer, e *codec.Error) {
 	if len(e.Data) > 0 {
 		fmt.Fprintf(w, "data: %s\n", appendPretty(nil, e.Data, 0))
 	}
+}
+
+// newFlagSet returns the flag set of a command that prints usage, then
+// its flags' defaults, to stderr on -h or a flag error.
+func newFlagSet(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	return fs
 }
 
 // parseMixed parses fs's flags mixed with positional arguments (flags may

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -31,9 +30,7 @@ connection could not be made or was lost.
 
 // subscribeCmd implements `jetrpc subscribe`.
 func subscribeCmd(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("subscribe", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, subscribeUsage); fs.PrintDefaults() }
+	fs := newFlagSet("subscribe", subscribeUsage, stderr)
 	url := fs.String("url", "ws://"+fastserver.DefaultAddr+fastserver.DefaultPath, "JSON-RPC endpoint: ws(s)://, tcp://, unix://")
 	n := fs.Int("n", 0, "exit after this many results (0: until Ctrl-C or -timeout)")
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: never)")
