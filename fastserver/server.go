@@ -407,19 +407,18 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx, c *conn) (in, out int) {
 	ctx.Request.ReleaseBody(countedBytes) // a large body goes to the collector, not to fasthttp's pool
 	ctx.Request.ResetBody()
 	in, out = len(body), len(b)
-	switch {
-	case out == 0:
-		ctx.Response.SwapBody(b)
-		s.inFlight.Add(-1)
-		ctx.SetStatusCode(fasthttp.StatusNoContent)
-	case out <= countedBytes:
-		// A small answer waits in its connection's buffers, which MaxConns
-		// bounds: it stops counting in MaxInFlight now.
-		ctx.Response.SwapBody(b)
-		s.inFlight.Add(-1)
-		ctx.Response.Header.SetContentTypeBytes(strApplicationJSON)
-	default:
+	if out > countedBytes {
 		s.send(ctx, b)
+		return in, out
+	}
+	// A small answer waits in its connection's buffers, which MaxConns
+	// bounds: it stops counting in MaxInFlight now.
+	ctx.Response.SwapBody(b)
+	s.inFlight.Add(-1)
+	if out == 0 {
+		ctx.SetStatusCode(fasthttp.StatusNoContent)
+	} else {
+		ctx.Response.Header.SetContentTypeBytes(strApplicationJSON)
 	}
 	return in, out
 }
