@@ -128,9 +128,6 @@ func ms(us int64) float64 { return float64(us) / 1000 }
 // at 2, 99.9 % at 3…
 func hdrX(p float64) float64 { return math.Log10(100 / (100 - p)) }
 
-// HDRX is hdrX, for tests that read the charts back.
-func HDRX(p float64) float64 { return hdrX(p) }
-
 func hdrTicks() []tick {
 	var ts []tick
 	for _, p := range []float64{50, 90, 99, 99.9, 99.99, 99.999} {

@@ -429,3 +429,6 @@ func (rep *Report) SortedKinds() []string {
 
 // errNoRequests is Run's error without templates.
 var errNoRequests = errors.New("bench: no requests to send")
+
+// monoOf maps t to the monotonic clock the sleepers wait on.
+func monoOf(t time.Time) int64 { return clock.Nanotime() + int64(time.Until(t)) }

@@ -47,6 +47,3 @@ func (s *sleeper) close() {
 		s.f.Close()
 	}
 }
-
-// monoOf maps t to the monotonic clock.
-func monoOf(t time.Time) int64 { return clock.Nanotime() + int64(time.Until(t)) }

@@ -16,6 +16,3 @@ func newSleeper() *sleeper { return &sleeper{} }
 func (*sleeper) until(mono int64) { time.Sleep(time.Duration(mono - clock.Nanotime())) }
 
 func (*sleeper) close() {}
-
-// monoOf maps t to the monotonic clock.
-func monoOf(t time.Time) int64 { return clock.Nanotime() + int64(time.Until(t)) }
