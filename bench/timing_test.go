@@ -18,6 +18,11 @@ import (
 // latenessBound is the send lateness p99 the open loop keeps here.
 const latenessBound = 100 * time.Microsecond
 
+// p50Slack is how far, in µs, the open loop's p50 may lie above the paced
+// client's (or within twice it): both swing by tens of µs from run to run
+// on a shared machine, and the delay planted below is ten times as long.
+const p50Slack = 100
+
 // TestOpenLoopTiming: against an in-process server that answers at once,
 // an open loop at 2,000 requests/s has its p50 close to the round trip of
 // a hand-paced client sending at the same rate (the generator's timer lag
@@ -35,7 +40,7 @@ func TestOpenLoopTiming(t *testing.T) {
 	url := "http://" + addr + fastserver.DefaultPath
 	ping := []bench.Template{bench.Call("ping", nil, 1)}
 	good := func(rep *bench.Report, paced int64) bool {
-		p50Close := rep.LatencyUS.P50 <= paced+50 || rep.LatencyUS.P50 <= 2*paced
+		p50Close := rep.LatencyUS.P50 <= paced+p50Slack || rep.LatencyUS.P50 <= 2*paced
 		return rep.Errors == 0 && p50Close && time.Duration(rep.SendLatenessUS.P99)*time.Microsecond < latenessBound
 	}
 	open := bench.Load{URL: url, Requests: ping, Concurrency: 4, Rate: 2000, Duration: 2 * time.Second}
