@@ -67,12 +67,13 @@ func (a *answer) Close() error {
 // it in MaxInFlight and MaxBufferedBytes until it is written or given up.
 // The buffer a pooled answer kept from an earlier large answer goes to the
 // response's body pool in exchange, so that a run of large answers cycles
-// through the pools instead of growing a new buffer each time.
-func (s *Server) send(ctx *fasthttp.RequestCtx, b []byte) {
+// through the pools instead of growing a new buffer each time. held is
+// what the request's body counted, which passes to the answer.
+func (s *Server) send(ctx *fasthttp.RequestCtx, b []byte, held int) {
 	a := answers.Get().(*answer)
 	ctx.Response.SwapBody(a.b)
 	a.s, a.b, a.counted = s, b, len(b)
-	s.buffered.Add(int64(len(b))) // counted, never refused: the call has run
+	s.buffered.Add(int64(len(b) - held)) // counted, never refused: the call has run
 	s.noteHighWater()
 	ctx.Response.Header.SetContentTypeBytes(strApplicationJSON)
 	ctx.Response.SetBodyStream(a, len(b))
@@ -105,13 +106,19 @@ func (s *Server) holdBody(h *fasthttp.RequestHeader, n int) bool {
 
 // releaseBody stops counting the body filed under h, if any.
 func (s *Server) releaseBody(h *fasthttp.RequestHeader) {
-	s.bodyMu.Lock()
-	n, ok := s.bodies[h]
-	delete(s.bodies, h)
-	s.bodyMu.Unlock()
-	if ok {
+	if n := s.takeBody(h); n > 0 {
 		s.unbuffer(n)
 	}
+}
+
+// takeBody unfiles the body filed under h and returns what it counts in
+// MaxBufferedBytes (0 if none), for the caller to release or pass on.
+func (s *Server) takeBody(h *fasthttp.RequestHeader) int {
+	s.bodyMu.Lock()
+	n := s.bodies[h]
+	delete(s.bodies, h)
+	s.bodyMu.Unlock()
+	return n
 }
 
 // overBuffered reports whether the buffered bytes have reached

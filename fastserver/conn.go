@@ -74,6 +74,7 @@ type conn struct {
 	used     atomic.Bool // a byte has been read: no longer a fresh connection
 	linger   atomic.Bool // drain what the client still sends before closing
 	closed   atomic.Bool
+	owes     atomic.Bool // counted in Server.owed: see Server.oweIfDraining
 	call     callContext // the context of the request in progress
 }
 
@@ -158,6 +159,9 @@ func looksLikeRequestLine(line []byte) bool {
 func (c *conn) Close() error {
 	if c.closed.Swap(true) {
 		return nil
+	}
+	if c.owes.CompareAndSwap(true, false) { // fasthttp closes a connection after it wrote what it owed
+		c.s.owed.Add(-1)
 	}
 	if c.linger.Load() && c.s.cfg.LingerTimeout > 0 {
 		go c.s.lingerClose(c.Conn, c.sock, c.forget)

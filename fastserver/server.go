@@ -213,6 +213,10 @@ type Server struct {
 	refusals refusals
 
 	inFlight atomic.Int64
+	// owed counts the connections that owe an answer given while the
+	// server drains: each closes once its answer is written (Connection:
+	// close), and Shutdown waits for that (see oweIfDraining).
+	owed     atomic.Int64
 	buffered atomic.Int64 // bytes counted against MaxBufferedBytes
 	// highWater is set when buffered passes a share of the bound; see unbuffer.
 	highWater atomic.Bool
@@ -369,6 +373,33 @@ func (s *Server) endIfDraining(ctx *fasthttp.RequestCtx, c *conn) {
 		// request gets a drained close, not a reset.
 		ctx.Response.Header.SetConnectionClose()
 		c.lingerOnClose()
+		s.owe(c)
+	}
+}
+
+// oweIfDraining records, while the server drains, that c owes the answer
+// being handed to fasthttp: c closes once it is written (endIfDraining
+// asks for Connection: close), and Shutdown waits for that before it
+// closes what is left. A call's answer is marked before the call stops
+// counting in MaxInFlight, so that Shutdown, which waits for both counts,
+// never sees the answer in neither. (An answer given in the instant
+// before draining began, and one held back by fasthttp behind a pipelined
+// request that never completes, are not waited for.)
+func (s *Server) oweIfDraining(c *conn) {
+	if s.draining.Load() {
+		s.owe(c)
+	}
+}
+
+// owe counts c in owed until it closes (conn.Close), once. A connection
+// already closed (by Shutdown, under a call that outlived it) owes
+// nothing: whichever of owe and Close clears the mark takes the count back.
+func (s *Server) owe(c *conn) {
+	if c != nil && !c.owes.Swap(true) {
+		s.owed.Add(1)
+		if c.closed.Load() && c.owes.CompareAndSwap(true, false) {
+			s.owed.Add(-1)
+		}
 	}
 }
 
@@ -399,17 +430,25 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx, c *conn) (in, out int) {
 	// and put back: no copy, and fasthttp pools it as for any body.
 	b := s.engine.Append(cc, ctx.Response.SwapBody(nil)[:0], body)
 	s.releaseCall(cc)
+	// The body's count in MaxBufferedBytes passes to a large answer (an
+	// echo's is as large): released first, it could be taken by another
+	// body before the answer is counted, and the count pass the bound.
+	held := 0
+	if len(body) > countedBytes {
+		held = s.takeBody(&ctx.Request.Header)
+	}
 	// Nothing of the request is needed any more: give its body back now,
 	// not after the answer is written to a client that may read slowly.
-	if len(body) > countedBytes {
-		s.releaseBody(&ctx.Request.Header)
-	}
 	ctx.Request.ReleaseBody(countedBytes) // a large body goes to the collector, not to fasthttp's pool
 	ctx.Request.ResetBody()
 	in, out = len(body), len(b)
+	s.oweIfDraining(c)
 	if out > countedBytes {
-		s.send(ctx, b)
+		s.send(ctx, b, held)
 		return in, out
+	}
+	if held > 0 {
+		s.unbuffer(held)
 	}
 	// A small answer waits in its connection's buffers, which MaxConns
 	// bounds: it stops counting in MaxInFlight now.
@@ -687,14 +726,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// cancelled: they answer at once; wait for those answers.
 		s.cancelCalls()
 		wait, cancel := context.WithTimeout(context.Background(), shutdownWait)
-		waitUntil(wait.Done(), func() bool { return s.inFlight.Load() == 0 })
+		waitUntil(wait.Done(), func() bool { return s.inFlight.Load() == 0 && s.owed.Load() == 0 })
 		cancel()
 	} else {
 		// Every call is answered; connections that linger after a
 		// refusal may drain until the grace period ends.
 		waitUntil(ctx.Done(), func() bool { return s.openConns() == 0 })
 	}
-	unanswered := s.inFlight.Load()
+	unanswered := s.inFlight.Load() + s.owed.Load() // calls running, and answers not yet written
 	s.closeAll()
 	// A lingering connection is forgotten by its own goroutine once its
 	// socket is closed: wait (briefly) for that.
