@@ -721,17 +721,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	defer func() { <-streamsDone }()
 	stop := context.AfterFunc(ctx, s.cancelCalls)
 	defer stop()
-	if s.srv.ShutdownWithContext(ctx) != nil {
+	// fasthttp closes idle connections until its own are all closed or the
+	// grace period ends; its nil says nothing of the connections it does
+	// not count (it returns at once when it serves no listener, as for
+	// ServeConn alone), so the server's own counts decide. Connections
+	// that linger after a refusal may drain until the grace period ends.
+	answered := func() bool { return s.inFlight.Load() == 0 && s.owed.Load() == 0 }
+	_ = s.srv.ShutdownWithContext(ctx)
+	waitUntil(ctx.Done(), func() bool { return answered() && s.openConns() == 0 })
+	if ctx.Err() != nil {
 		// The grace period is over and the calls still running are
 		// cancelled: they answer at once; wait for those answers.
 		s.cancelCalls()
 		wait, cancel := context.WithTimeout(context.Background(), shutdownWait)
-		waitUntil(wait.Done(), func() bool { return s.inFlight.Load() == 0 && s.owed.Load() == 0 })
+		waitUntil(wait.Done(), answered)
 		cancel()
-	} else {
-		// Every call is answered; connections that linger after a
-		// refusal may drain until the grace period ends.
-		waitUntil(ctx.Done(), func() bool { return s.openConns() == 0 })
 	}
 	unanswered := s.inFlight.Load() + s.owed.Load() // calls running, and answers not yet written
 	s.closeAll()
