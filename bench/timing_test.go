@@ -75,7 +75,7 @@ func TestOpenLoopTiming(t *testing.T) {
 }
 
 // pacedRoundTripP50 is the median round trip, in µs, of n pings sent one
-// at a time by a plain fasthttp client with gap of quiet before each: the
+// at a time by a plain fasthttp client, each after gap of quiet: the
 // latency the server and loopback give a request that wakes them.
 func pacedRoundTripP50(t *testing.T, addr string, gap time.Duration, n int) int64 {
 	t.Helper()

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -93,9 +92,7 @@ func TestShutdownWaitsForCancelledAnswersToBeWritten(t *testing.T) {
 	server, client := net.Pipe()
 	defer client.Close()
 	go srv.ServeConn(server)
-	req := "POST " + fastserver.DefaultPath + " HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" +
-		"Content-Length: " + strconv.Itoa(len(holdBody)) + "\r\n\r\n" + holdBody
-	if _, err := client.Write([]byte(req)); err != nil { // returns once the server has read it
+	if _, err := client.Write([]byte(post(fastserver.DefaultPath, "Content-Type: application/json\r\n", holdBody))); err != nil { // returns once the server has read it
 		t.Fatal(err)
 	}
 	<-h.started
