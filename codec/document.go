@@ -91,11 +91,25 @@ func (s *scanner) item(i, depth int, p itemParser) int {
 func (s *scanner) envelope(i, depth int) int {
 	data := s.data
 	s.members = members{}
+	s.vouched = false
 	s.paramsDepth = 0
 	s.firstEnd = 0
 	i = skipSpace(data, i+1)
 	if i < len(data) && data[i] == '}' {
 		return i + 1
+	}
+	if j := s.usual(i, depth); j != i {
+		if j < 0 {
+			return j
+		}
+		switch i = skipSpace(data, j); {
+		case i < len(data) && data[i] == '}':
+			return i + 1
+		case i < len(data) && data[i] == ',':
+			i = skipSpace(data, i+1)
+		default:
+			return s.failChar(i, msgAfterObjValue)
+		}
 	}
 	for {
 		if i >= len(data) || data[i] != '"' {
@@ -144,6 +158,7 @@ func (s *scanner) envelope(i, depth int) int {
 		}
 		if m != memberOther {
 			s.members[m] = data[valStart:i:i]
+			s.vouched = false // Batch.object classifies the members again
 			if m == memberParams {
 				s.paramsDepth = s.deepest
 			}
@@ -158,6 +173,75 @@ func (s *scanner) envelope(i, depth int) int {
 		}
 		return s.failChar(i, msgAfterObjValue)
 	}
+}
+
+// The members' usual layout, as little-endian words, for usual.
+var (
+	wordVersionComma = wordOf(`":"2.0",`) // after "jsonrpc
+	wordMethodQuote  = wordOf(`ethod":"`) // the end of "method":"
+	wordCommaParams  = wordOf(`,"params`) // then ":
+	wordCommaID      = wordOf(`,"id":`)   // six bytes: mask6
+)
+
+// mask6 keeps the low six bytes of a word.
+const mask6 = 1<<48 - 1
+
+// usual reads, at data[i] (the first key of an envelope), the members in
+// the layout nearly every client writes: {"jsonrpc":"2.0","method":"…"
+// followed by "params" (an array or object) and "id" (a number or string),
+// either or both, in that order, without spaces. It compares each fixed
+// run of bytes at once instead of reading keys one by one (Handle of a
+// batch of ten adds ~9 % faster) and returns the index after the last
+// member's value, for envelope to go on from; i itself when the body does
+// not start so, or -1 on a syntax error. Values are scanned by the
+// functions envelope's loop uses, so an error is the same error at the
+// same offset. Python's json.dumps writes ", " and ": ": the loop reads
+// those.
+func (s *scanner) usual(i, depth int) int {
+	data := s.data
+	if i+26 > len(data) || s.noUsual ||
+		binary.LittleEndian.Uint64(data[i:]) != wordJSONRPC ||
+		binary.LittleEndian.Uint64(data[i+8:]) != wordVersionComma ||
+		binary.LittleEndian.Uint64(data[i+16:]) != wordMethod ||
+		binary.LittleEndian.Uint64(data[i+18:]) != wordMethodQuote {
+		return i
+	}
+	end := skipPlain(data, i+26)
+	if s.vouched = end < len(data) && data[end] == '"'; s.vouched {
+		end++ // the usual name, ASCII without escapes: read in one step
+	} else if end = s.str(i + 25); end < 0 {
+		return end
+	}
+	s.members[memberJSONRPC] = data[i+10 : i+15 : i+15]
+	s.members[memberMethod] = data[i+25 : end : end]
+	if v := end + 10; v < len(data) && binary.LittleEndian.Uint64(data[end:]) == wordCommaParams &&
+		data[end+8] == '"' && data[end+9] == ':' {
+		if data[v] != '[' && data[v] != '{' {
+			return end // envelope reads and classifies it
+		}
+		s.deepest = 0
+		if end = s.flat(v, depth+1); end < 0 {
+			return end
+		}
+		s.members[memberParams] = data[v:end:end]
+		s.paramsDepth = s.deepest
+	}
+	if end+8 <= len(data) && binary.LittleEndian.Uint64(data[end:])&mask6 == wordCommaID {
+		v := end + 6
+		switch c := data[v]; {
+		case isDigit(c) || c == '-':
+			end = s.number(v)
+		case c == '"':
+			end = s.str(v)
+		default:
+			return end
+		}
+		if end < 0 {
+			return end
+		}
+		s.members[memberID] = data[v:end:end]
+	}
+	return end
 }
 
 // longString is the length, quotes included, from which the end of a

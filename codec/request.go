@@ -183,7 +183,19 @@ func (b *Batch) object() {
 	m := &b.scan.members
 	b.Requests = append(b.Requests, Request{})
 	r := &b.Requests[len(b.Requests)-1]
-	b.fill(r, m[memberJSONRPC], m[memberMethod], m[memberParams], m[memberID])
+	if b.scan.vouched {
+		// What usual vouched for needs no classifying (fill would find
+		// the same): ~5 % of Handle of a batch of ten adds.
+		method := m[memberMethod]
+		r.Params, r.ID, r.Version = m[memberParams], m[memberID], Version2
+		if max := b.Limits.MaxMethodLength; max > 0 && len(method)-2 > max {
+			r.setInvalid(InvalidMethodLength)
+		} else {
+			r.Method = method[1 : len(method)-1 : len(method)-1]
+		}
+	} else {
+		b.fill(r, m[memberJSONRPC], m[memberMethod], m[memberParams], m[memberID])
+	}
 	if max := b.Limits.MaxParamsDepth; max > 0 && b.scan.paramsDepth > max {
 		r.setInvalidFirst(InvalidParamsDepth)
 	}

@@ -3,6 +3,7 @@ package codec
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -246,5 +247,81 @@ func TestFlatParams(t *testing.T) {
 			ReleaseBatch(fast)
 			ReleaseBatch(generic)
 		}
+	}
+}
+
+// TestUsualLayout holds envelope's reading of the usual layout (usual) to
+// its loop over members: for every request below, every prefix of it, and
+// every one-byte change at every place, alone and in a batch, under
+// limits and without, both parse to the same items or fail with the same
+// error at the same offset. It also checks that usual reads the usual
+// requests, so that a usual that never runs cannot pass.
+func TestUsualLayout(t *testing.T) {
+	requests := []string{
+		`{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}`,
+		`{"jsonrpc":"2.0","method":"ping","id":"a-1"}`,
+		`{"jsonrpc":"2.0","method":"notify","params":{"a":[1,{"b":null}]}}`,
+		`{"jsonrpc":"2.0","method":"a.long.method.name","params":[],"id":-12.5e3}`,
+		`{"jsonrpc":"2.0","method":"m","id":null}`,
+		`{"jsonrpc":"2.0","method":"m","params":null,"id":1}`,
+		`{"jsonrpc":"2.0","method":"m","params":"x","id":1}`,
+		`{"jsonrpc":"2.0","method":"m","id":1,"params":[1]}`,
+		`{"jsonrpc":"2.0","method":"m","params":[1],"id":true}`,
+		`{"jsonrpc":"2.0","method":"m\u0061","params":[1],"id":1}`,
+		`{"jsonrpc":"2.0","method":"日本","id":1}`,
+		`{"jsonrpc":"2.0","method":"","id":1}`,
+		`{"jsonrpc":"2.0","method":"m","params":[1],"id":1,"method":"n"}`,
+		`{"jsonrpc":"2.0","method":"m","params":[1],"id":1,"jsonrpc":"1.0"}`,
+		`{"jsonrpc":"2.0","method":"m","params":[1],"id":1,"params":[[2]]}`,
+		`{"jsonrpc":"2.0","method":"m","params":[1],"id":1,"\u0069d":2}`,
+		`{"jsonrpc":"2.0","method":"m","params":[1],"id":1,"extra":{}}`,
+		`{"jsonrpc":"2.0","method":"m","params":[["deep"]],"id":1}`,
+		`{"jsonrpc":"2.0","method":"m","params":["` + strings.Repeat("x", 70) + `"],"id":1}`,
+	}
+	parse := func(body []byte, limits Limits, noUsual bool) (*Batch, string) {
+		b := AcquireBatch()
+		b.Limits = limits
+		b.scan.noUsual = noUsual
+		err := b.Parse(body)
+		b.scan.noUsual = false
+		return b, fmt.Sprint(err)
+	}
+	compare := func(body []byte, limits Limits) {
+		usual, errUsual := parse(body, limits, false)
+		loop, errLoop := parse(body, limits, true)
+		defer ReleaseBatch(usual)
+		defer ReleaseBatch(loop)
+		if errUsual != errLoop {
+			t.Fatalf("%q: %s, the loop says %s", body, errUsual, errLoop)
+		}
+		if usual.IsArray != loop.IsArray || usual.Items != loop.Items || !reflect.DeepEqual(usual.Requests, loop.Requests) {
+			t.Fatalf("%q: %+v, the loop reads %+v", body, usual.Requests, loop.Requests)
+		}
+	}
+	limits := []Limits{{}, {MaxMethodLength: 3, MaxParamsDepth: 1, AcceptV1: true}}
+	changes := []byte{' ', '"', '}', ']', ',', ':', '\\', '[', '{', 'x', '1', '-', 0, 0xff}
+	for _, req := range requests {
+		for _, body := range []string{req, "[" + req + "," + req + "]"} {
+			for _, l := range limits {
+				for n := range len(body) + 1 {
+					compare([]byte(body[:n]), l)
+				}
+				b := []byte(body)
+				for i := range b {
+					was := b[i]
+					for _, c := range changes {
+						b[i] = c
+						compare(b, l)
+					}
+					b[i] = was
+				}
+			}
+		}
+	}
+	// The usual requests take usual's road: vouched, or at least read.
+	var s scanner
+	s.data = []byte(requests[0])
+	if end := s.usual(1, 0); end != len(requests[0])-1 || !s.vouched {
+		t.Errorf("usual read %s up to %d (vouched %v), want %d and vouched", s.data, end, s.vouched, len(requests[0])-1)
 	}
 }

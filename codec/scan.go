@@ -54,6 +54,13 @@ type scanner struct {
 	// firstEnd is where the first element of the envelope's params ends,
 	// as an offset into them, when flat found it a long string; else 0.
 	firstEnd int
+	// vouched says that usual read every known member of the
+	// envelope, none of them repeated: "jsonrpc" is "2.0", the method a
+	// string without escapes or non-ASCII bytes, params an array or object
+	// and the id a number or string, when present (see Batch.object).
+	vouched bool
+	// noUsual turns usual off: tests hold it to envelope's loop.
+	noUsual bool
 }
 
 // smallStack is the depth stack a scanner starts with: 256 levels.
