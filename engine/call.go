@@ -30,6 +30,8 @@ type Call struct {
 	slots []any
 	// mark is the clock reading of SetClockMark, 0 at a request's start.
 	mark int64
+	// done is Done of the request's context, read once per request.
+	done <-chan struct{}
 }
 
 // slot returns the params value of the typed method with slot index i,

@@ -207,8 +207,8 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 		return codec.AppendError(dst, nil, codec.ErrInvalidRequest.WithData(reason))
 	}
 	// One Call serves every item: items run one after the other.
-	c := e.acquireCall()
-	defer e.calls.Put(c)
+	c := e.acquireCall(ctx)
+	defer e.releaseCall(c)
 	if !b.IsArray {
 		dst, _ = e.appendOne(ctx, c, dst, &b.Requests[0])
 		return dst
@@ -246,12 +246,19 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 	return codec.AppendBatchClose(dst, start) // nothing at all for notifications only
 }
 
-// acquireCall returns a pooled Call for one request (or one item run
-// apart from the others), its clock mark cleared.
-func (e *Engine) acquireCall() *Call {
+// acquireCall returns a pooled Call for one request of ctx (or one item
+// run apart from the others), its clock mark cleared.
+func (e *Engine) acquireCall(ctx context.Context) *Call {
 	c := e.calls.Get().(*Call)
 	c.mark = 0
+	c.done = ctx.Done() // once, not per item: Done of a context never changes
 	return c
+}
+
+// releaseCall gives c back to the pool, without its request's channel.
+func (e *Engine) releaseCall(c *Call) {
+	c.done = nil
+	e.calls.Put(c)
 }
 
 // appendConcurrently answers the requests of a batch on up to
@@ -269,9 +276,9 @@ func (e *Engine) appendConcurrently(ctx context.Context, dst []byte, reqs []code
 		if ended(ctx) != nil {
 			// The request is over: appendOne answers inline without running
 			// the method, in the order and form a serial batch would.
-			c := e.acquireCall()
+			c := e.acquireCall(ctx)
 			answers[i], owed[i] = e.appendOne(ctx, c, nil, r)
-			e.calls.Put(c)
+			e.releaseCall(c)
 			continue
 		}
 		if e.maxResponseBytes > 0 && used.Load() > int64(e.maxResponseBytes) {
@@ -287,9 +294,9 @@ func (e *Engine) appendConcurrently(ctx context.Context, dst []byte, reqs []code
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			c := e.acquireCall()
+			c := e.acquireCall(ctx)
 			answers[i], owed[i] = e.appendOne(ctx, c, nil, r)
-			e.calls.Put(c)
+			e.releaseCall(c)
 			used.Add(int64(len(answers[i])))
 		}()
 	}
@@ -333,7 +340,7 @@ func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Re
 		}
 		return appendError(dst, r.ID, codec.ErrMethodNotFound, v1), true
 	}
-	if ce := ended(ctx); ce != nil { // not run: its request is over
+	if ce := c.ended(ctx); ce != nil { // not run: its request is over
 		if e.observers != nil {
 			e.reject(ctx, r, true, ce)
 		}
@@ -391,6 +398,17 @@ func appendError(dst, id []byte, e *codec.Error, v1 bool) []byte {
 func ended(ctx context.Context) *codec.Error {
 	select {
 	case <-ctx.Done():
+		return ErrorOf(ctx.Err())
+	default:
+		return nil
+	}
+}
+
+// ended is the package's ended for the request of c, whose Done channel
+// acquireCall kept: a batch item costs a select, not an interface call too.
+func (c *Call) ended(ctx context.Context) *codec.Error {
+	select {
+	case <-c.done:
 		return ErrorOf(ctx.Err())
 	default:
 		return nil
