@@ -39,6 +39,9 @@ type paramsDecoder struct {
 	// required has bit k set when field k is required (structs of up to
 	// 64 fields).
 	required uint64
+	// integers says that every field is a float64, int64 or int (see
+	// decodeIntegers), and that there are at most 64.
+	integers bool
 }
 
 // paramField is one member of a params struct, with its decoder.
@@ -48,6 +51,31 @@ type paramField struct {
 	offset   uintptr
 	required bool
 	decode   leafDecoder
+	number   numberKind // for decodeIntegers
+}
+
+// numberKind names the field types decodeIntegers stores into.
+type numberKind uint8
+
+const (
+	notNumber numberKind = iota
+	numberFloat64
+	numberInt64
+)
+
+// numberKindOf returns the numberKind of a field of type t, which
+// decodeIntegers may fill: exactly float64, int64 or a 64-bit int (not a
+// named type, which may have its own unmarshaler), not ",string".
+func numberKindOf(t reflect.Type, quoted bool) numberKind {
+	switch {
+	case quoted:
+		return notNumber
+	case t == reflect.TypeFor[float64]():
+		return numberFloat64
+	case t == reflect.TypeFor[int64](), t == reflect.TypeFor[int]() && bits.UintSize == 64:
+		return numberInt64
+	}
+	return notNumber
 }
 
 // leafDecoder decodes the raw JSON value v into the field at p.
@@ -84,12 +112,15 @@ func newParamsDecoderOf(info *paramsInfo) *paramsDecoder {
 		}
 	case shapeStruct:
 		d.byName = map[string]int{}
+		d.integers = len(info.fields) <= 64
 		for _, f := range info.fields {
 			if f.required && len(d.fields) < 64 {
 				d.required |= 1 << len(d.fields)
 			}
 			d.byName[f.name] = len(d.fields)
-			d.fields = append(d.fields, paramField{name: f.name, plain: !strings.Contains(f.name, `\`), offset: f.offset, required: f.required, decode: leafFor(f.typ, f.quoted)})
+			number := numberKindOf(f.typ, f.quoted)
+			d.integers = d.integers && number != notNumber
+			d.fields = append(d.fields, paramField{name: f.name, plain: !strings.Contains(f.name, `\`), offset: f.offset, required: f.required, decode: leafFor(f.typ, f.quoted), number: number})
 			if f.typ == rawMessageType && !info.pointer {
 				d.rawOffsets = append(d.rawOffsets, f.offset)
 			}
@@ -209,6 +240,9 @@ func (d *paramsDecoder) keyMatches(key []byte, name string) bool {
 }
 
 func (d *paramsDecoder) decodeStruct(r *codec.Request, params []byte, base unsafe.Pointer) error {
+	if d.integers && len(params) > 0 && params[0] == '[' && d.decodeIntegers(params, base) {
+		return nil
+	}
 	var seen [maxParamFields / 64]uint64
 	var it codec.Iter // started in place, inlined: see Iter.Reset
 	if r != nil {
@@ -246,6 +280,61 @@ func (d *paramsDecoder) decodeStruct(r *codec.Request, params []byte, base unsaf
 		}
 	}
 	return nil
+}
+
+// decodeIntegers fills the fields, all numbers (d.integers), from params,
+// a validated array, when its elements are integers of up to 15 digits
+// written plainly and they leave no required field missing: add(1, 2),
+// the most common shape of positional params, read in one pass instead of
+// an Iter's and a field decoder's (a batch of ten adds runs ~8 % faster).
+// At anything else it reports false, having perhaps written some fields,
+// and decodeStruct decodes params the general way, which writes the same
+// values again and words any error.
+func (d *paramsDecoder) decodeIntegers(data []byte, base unsafe.Pointer) bool {
+	var seen uint64
+	i := skipSpaces(data, 1)
+	for k := 0; k < len(d.fields) && i < len(data); k++ {
+		neg := data[i] == '-'
+		if neg {
+			i++
+		}
+		start := i
+		var n int64
+		for ; i < len(data) && data[i]-'0' <= 9; i++ {
+			n = n*10 + int64(data[i]-'0')
+		}
+		if i == start || i-start > 15 || neg && n == 0 { // not an integer, too long for a float64, or -0
+			return false
+		}
+		if neg {
+			n = -n
+		}
+		if i = skipSpaces(data, i); i >= len(data) || data[i] != ',' && data[i] != ']' { // a fraction or exponent
+			return false
+		}
+		f := &d.fields[k]
+		if f.number == numberFloat64 {
+			*(*float64)(unsafe.Add(base, f.offset)) = float64(n)
+		} else {
+			*(*int64)(unsafe.Add(base, f.offset)) = n
+		}
+		seen |= 1 << k
+		if data[i] == ']' {
+			return d.required&^seen == 0
+		}
+		i = skipSpaces(data, i+1)
+	}
+	return false // more elements than fields
+}
+
+// skipSpaces returns the index of the first byte at or after i that is
+// not JSON whitespace, in validated JSON outside strings (where every
+// byte up to ' ' is whitespace).
+func skipSpaces(data []byte, i int) int {
+	for i < len(data) && data[i] <= ' ' {
+		i++
+	}
+	return i
 }
 
 // isParamValue reports whether raw is exactly the value of one of p's
@@ -507,6 +596,9 @@ func smallInt(v []byte) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	if neg {
+		if n == 0 {
+			return 0, false // -0: strconv gives a float its sign, as encoding/json does
+		}
 		n = -n
 	}
 	return n, true

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -53,6 +54,13 @@ func requestSeeds() []string {
 			`{"jsonrpc":"2.0","method":"echo","params":{"message":"` + strings.Repeat("é", 40) + `","x":1},"id":2},` +
 			`{"jsonrpc":"2.0","method":"echo","params":["` + strings.Repeat("x", 70) + `",[1]],"params":["` + strings.Repeat("y", 70) + `"],"id":3}]`,
 		"{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[\"\xff\",1],\"id\":1}",
+		// The usual layout read by fixed comparisons, and where the loop
+		// over members takes over; integer params read in one pass, and
+		// what they leave to the general decoder (-0, 16 digits, fractions).
+		`[{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},{"jsonrpc":"2.0","method":"add","params":[ -0 , 5 ],"id":"x"},` +
+			`{"jsonrpc":"2.0","method":"add","params":[1234567890123456,1],"id":2},{"jsonrpc":"2.0","method":"add","params":[1.5,2e3]}]`,
+		`{"jsonrpc":"2.0","method":"a\u0064d","params":[1,2],"id":1,"method":"add","params":[-0,-0]}`,
+		`{"jsonrpc":"2.0","method":"add","params":[123456789012345,-123456789012345],"id":1,"jsonrpc":"1.0"}`,
 	}
 	for _, c := range spectest.Cases {
 		seeds = append(seeds, c.In)
@@ -193,7 +201,9 @@ func checkAnswer(t *testing.T, in, out []byte) {
 		return
 	}
 	var wantIDs [][]byte
-	for _, r := range b.Requests {
+	var calls []*codec.Request
+	for k := range b.Requests {
+		r := &b.Requests[k]
 		if r.IsNotification() {
 			continue
 		}
@@ -202,6 +212,7 @@ func checkAnswer(t *testing.T, in, out []byte) {
 			id = []byte("null")
 		}
 		wantIDs = append(wantIDs, id)
+		calls = append(calls, r)
 	}
 	if len(wantIDs) == 0 {
 		if len(out) != 0 {
@@ -234,6 +245,23 @@ func checkAnswer(t *testing.T, in, out []byte) {
 		if !bytes.Equal(m["id"], wantIDs[i]) {
 			t.Fatalf("answer %d has id %s, the call had %s", i, m["id"], wantIDs[i])
 		}
+		checkSum(t, calls[i], m["result"])
+	}
+}
+
+// checkSum holds the answer of a call to add with positional params to
+// encoding/json: when it decodes them as two numbers whose sum is finite,
+// the result is that sum, bit for bit (the sign of zero included).
+func checkSum(t *testing.T, r *codec.Request, result json.RawMessage) {
+	t.Helper()
+	var nums []float64
+	if string(r.Method) != "add" || r.Invalid != "" || len(r.Params) == 0 || r.Params[0] != '[' ||
+		json.Unmarshal(r.Params, &nums) != nil || len(nums) != 2 || math.IsInf(nums[0]+nums[1], 0) {
+		return
+	}
+	var got float64
+	if err := json.Unmarshal(result, &got); err != nil || math.Float64bits(got) != math.Float64bits(nums[0]+nums[1]) {
+		t.Fatalf("add%s answered %s, want %v", r.Params, result, nums[0]+nums[1])
 	}
 }
 
