@@ -280,7 +280,9 @@ func TestTypedParams(t *testing.T) {
 func TestTypedResults(t *testing.T) {
 	e := engine.New()
 	values := []any{true, int8(-8), int16(-16), int32(-32), int64(-1 << 62), uint8(8), uint16(16), uint32(32),
-		uint64(1<<64 - 1), float32(0.1), 1e21, 1e-7, 123456.789, math.Copysign(0, -1), "q\"\u2028<", json.RawMessage(`{"x":1}`),
+		uint64(1<<64 - 1), float32(0.1), 1e21, 1e-7, 123456.789, math.Copysign(0, -1), "q\"\u2028<",
+		// float64s at the edges of the integral fast path
+		0.0, 7.0, -7.0, 10.0, float64(1<<53 - 1), -float64(1<<53 - 1), float64(1 << 53), -float64(1 << 53), 1e20, -0.5, json.RawMessage(`{"x":1}`),
 		json.RawMessage(nil), []int{1}, map[string]int{"k": 1}}
 	for i, v := range values {
 		name := "r" + strconv.Itoa(i)

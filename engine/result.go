@@ -139,6 +139,16 @@ func (enc *resultEncoder[R]) append(dst []byte, r *R) ([]byte, error) {
 		f := float64(*(*float32)(p))
 		if enc.bits == 64 {
 			f = *(*float64)(p)
+			// Integral results, the common case, by one conversion: no
+			// separate NaN check (NaN fails the range test), no Trunc.
+			if f > -1<<53 && f < 1<<53 {
+				if n := int64(f); float64(n) == f && (n != 0 || math.Float64bits(f) == 0) { // -0 keeps its sign below
+					if uint64(n) < 10 {
+						return append(dst, byte('0'+n)), nil
+					}
+					return strconv.AppendInt(dst, n, 10), nil
+				}
+			}
 		}
 		if err := errNotANumber(f); err != nil {
 			return dst, err
