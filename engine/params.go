@@ -240,7 +240,7 @@ func (d *paramsDecoder) keyMatches(key []byte, name string) bool {
 }
 
 func (d *paramsDecoder) decodeStruct(r *codec.Request, params []byte, base unsafe.Pointer) error {
-	if d.integers && len(params) > 0 && params[0] == '[' && d.decodeIntegers(params, base) {
+	if d.integers && len(params) > 0 && d.decodeIntegers(params, base) {
 		return nil
 	}
 	var seen [maxParamFields / 64]uint64
@@ -283,17 +283,39 @@ func (d *paramsDecoder) decodeStruct(r *codec.Request, params []byte, base unsaf
 }
 
 // decodeIntegers fills the fields, all numbers (d.integers), from params,
-// a validated array, when its elements are integers of up to 15 digits
-// written plainly and they leave no required field missing: add(1, 2),
-// the most common shape of positional params, read in one pass instead of
-// an Iter's and a field decoder's (a batch of ten adds runs ~8 % faster).
-// At anything else it reports false, having perhaps written some fields,
-// and decodeStruct decodes params the general way, which writes the same
-// values again and words any error.
+// a validated array or object, when its values are integers of up to 15
+// digits written plainly, an object's keys name the fields in their order
+// without escapes, and no required field is left missing: add(1, 2) and
+// add(a=1, b=2), the most common shapes of params, read in one pass
+// instead of an Iter's, a key lookup's and a field decoder's (a batch of
+// ten adds by position or by name runs ~15 % faster). At anything else it
+// reports false, having perhaps written some fields, and decodeStruct
+// decodes params the general way, which writes the same values again and
+// words any error.
 func (d *paramsDecoder) decodeIntegers(data []byte, base unsafe.Pointer) bool {
+	if data[0] != '[' && data[0] != '{' {
+		return false
+	}
+	object := data[0] == '{'
+	end := data[0] + 2 // '['+2 == ']', '{'+2 == '}'
 	var seen uint64
 	i := skipSpaces(data, 1)
 	for k := 0; k < len(d.fields) && i < len(data); k++ {
+		f := &d.fields[k]
+		if object {
+			// The key, quotes included, must be the field's name, which
+			// then names no other field: the general path would pick it.
+			j := i + 1 + len(f.name)
+			if j >= len(data) || data[i] != '"' || data[j] != '"' || string(data[i+1:j]) != f.name || !f.plain {
+				return false
+			}
+			if i = skipSpaces(data, j+1); i >= len(data) || data[i] != ':' {
+				return false
+			}
+			if i = skipSpaces(data, i+1); i >= len(data) {
+				return false
+			}
+		}
 		neg := data[i] == '-'
 		if neg {
 			i++
@@ -309,17 +331,16 @@ func (d *paramsDecoder) decodeIntegers(data []byte, base unsafe.Pointer) bool {
 		if neg {
 			n = -n
 		}
-		if i = skipSpaces(data, i); i >= len(data) || data[i] != ',' && data[i] != ']' { // a fraction or exponent
+		if i = skipSpaces(data, i); i >= len(data) || data[i] != ',' && data[i] != end { // a fraction or exponent
 			return false
 		}
-		f := &d.fields[k]
 		if f.number == numberFloat64 {
 			*(*float64)(unsafe.Add(base, f.offset)) = float64(n)
 		} else {
 			*(*int64)(unsafe.Add(base, f.offset)) = n
 		}
 		seen |= 1 << k
-		if data[i] == ']' {
+		if data[i] == end {
 			return d.required&^seen == 0
 		}
 		i = skipSpaces(data, i+1)

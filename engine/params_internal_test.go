@@ -19,6 +19,10 @@ type (
 		A float64
 		S string
 	}
+	slashed struct {
+		//lint:ignore SA5008 a name with a backslash: a raw key a\b is a and a backspace
+		A float64 `json:"a\\b"`
+	}
 )
 
 // TestDecodeIntegers holds decodeStruct's integer fast path to its general
@@ -50,7 +54,19 @@ func TestDecodeIntegers(t *testing.T) {
 		{`[1,[2]]`, false},
 		{`[1,{"b":2}]`, false},
 		{`[true,2]`, false},
-		{`{"A":1,"B":2}`, false},
+		{`{"A":1,"B":2}`, true},
+		{`{ "A" : -3 , "B" : 4 }`, true},
+		{`{"B":2,"A":1}`, false}, // out of order: the general path
+		{`{"a":1,"B":2}`, false}, // matched regardless of case: the general path
+		{`{"\u0041":1,"B":2}`, false},
+		{`{"A":1,"A":2}`, false},
+		{`{"A":1,"B":2,"C":3}`, false},
+		{`{"A":1}`, false},
+		{`{"A":1.5,"B":2}`, false},
+		{`{"A":"1","B":2}`, false},
+		{`{"AB":1,"B":2}`, false},
+		{`{"A":1,"B":{}}`, false},
+		{`{}`, false},
 	}
 	check := func(t *testing.T, typ reflect.Type, params string) (fast bool) {
 		info, err := analyseParams(typ, nil)
@@ -69,7 +85,7 @@ func TestDecodeIntegers(t *testing.T) {
 		if err1 == nil && !sameBits(p1.Elem(), p2.Elem()) {
 			t.Errorf("%s into %v: %+v, general path %+v", params, typ, p1.Elem(), p2.Elem())
 		}
-		if !d.integers || params[0] != '[' {
+		if !d.integers {
 			return false
 		}
 		return d.decodeIntegers([]byte(params), reflect.New(typ).UnsafePointer())
@@ -83,9 +99,22 @@ func TestDecodeIntegers(t *testing.T) {
 			t.Errorf("%s: the fast path took a struct with a string field", in.params)
 		}
 	}
+	for _, params := range []string{`{"a\b":1}`, `{"a\\b":1}`} {
+		check(t, reflect.TypeFor[slashed](), params)
+	}
 	// A missing field that is not required: the fast path fills A alone.
-	if !check(t, reflect.TypeFor[intsOpt](), `[5]`) {
-		t.Error("[5] into intsOpt: fast path not taken")
+	for _, params := range []string{`[5]`, `{"a":5}`} {
+		if !check(t, reflect.TypeFor[intsOpt](), params) {
+			t.Errorf("%s into intsOpt: fast path not taken", params)
+		}
+	}
+	// Not a container (only a caller bug could pass one): never taken.
+	info, err := analyseParams(reflect.TypeFor[twoFloats](), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if newParamsDecoderOf(info).decodeIntegers([]byte(`"1,2$"`), reflect.New(reflect.TypeFor[twoFloats]()).UnsafePointer()) {
+		t.Error(`"1,2$": fast path taken`)
 	}
 }
 
