@@ -340,7 +340,7 @@ func (e *Engine) appendOne(ctx context.Context, c *Call, dst []byte, r *codec.Re
 		}
 		return appendError(dst, r.ID, codec.ErrMethodNotFound, v1), true
 	}
-	if ce := c.ended(ctx); ce != nil { // not run: its request is over
+	if ce := endedOn(ctx, c.done); ce != nil { // not run: its request is over
 		if e.observers != nil {
 			e.reject(ctx, r, true, ce)
 		}
@@ -393,22 +393,16 @@ func appendError(dst, id []byte, e *codec.Error, v1 bool) []byte {
 }
 
 // ended returns the error a call answers with instead of running when ctx
-// is already done, or nil. Done of context.Background is nil, and a select
-// on a nil channel falls through at once.
-func ended(ctx context.Context) *codec.Error {
-	select {
-	case <-ctx.Done():
-		return ErrorOf(ctx.Err())
-	default:
-		return nil
-	}
-}
+// is already done, or nil.
+func ended(ctx context.Context) *codec.Error { return endedOn(ctx, ctx.Done()) }
 
-// ended is the package's ended for the request of c, whose Done channel
-// acquireCall kept: a batch item costs a select, not an interface call too.
-func (c *Call) ended(ctx context.Context) *codec.Error {
+// endedOn is ended with ctx's Done channel read beforehand: a batch item
+// then costs a select, not an interface call too (see acquireCall). Done
+// of context.Background is nil, and a select on a nil channel falls
+// through at once.
+func endedOn(ctx context.Context, done <-chan struct{}) *codec.Error {
 	select {
-	case <-c.done:
+	case <-done:
 		return ErrorOf(ctx.Err())
 	default:
 		return nil
