@@ -175,12 +175,19 @@ func (s *scanner) envelope(i, depth int) int {
 	}
 }
 
-// The members' usual layout, as little-endian words, for usual.
+// The members' usual layouts, as little-endian words, for usual: compact,
+// and spaced as Python's json.dumps writes (", " and ": ").
 var (
-	wordVersionComma = wordOf(`":"2.0",`) // after "jsonrpc
-	wordMethodQuote  = wordOf(`ethod":"`) // the end of "method":"
-	wordCommaParams  = wordOf(`,"params`) // then ":
-	wordCommaID      = wordOf(`,"id":`)   // six bytes: mask6
+	wordVersionComma  = wordOf(`":"2.0",`) // after "jsonrpc
+	wordMethodQuote   = wordOf(`ethod":"`) // the end of "method":"
+	wordCommaParams   = wordOf(`,"params`) // then ":
+	wordCommaID       = wordOf(`,"id":`)   // six bytes: mask6
+	wordVersionSpaced = wordOf(`": "2.0"`) // after "jsonrpc
+	wordCommaMethod   = wordOf(`, "metho`) // then d": "
+	wordThodQuote     = wordOf(`thod": "`) // the end of "method": "
+	wordCommaParam    = wordOf(`, "param`) // then s":
+	wordAramsColon    = wordOf(`arams": `) // the end of "params":
+	wordCommaIDSpaced = wordOf(`, "id": `)
 )
 
 // mask6 keeps the low six bytes of a word.
@@ -189,33 +196,53 @@ const mask6 = 1<<48 - 1
 // usual reads, at data[i] (the first key of an envelope), the members in
 // the layout nearly every client writes: {"jsonrpc":"2.0","method":"…"
 // followed by "params" (an array or object) and "id" (a number or string),
-// either or both, in that order, without spaces. It compares each fixed
+// either or both, in that order, without spaces or, as Python's json.dumps
+// writes, with a space after each comma and colon. It compares each fixed
 // run of bytes at once instead of reading keys one by one (Handle of a
 // batch of ten adds ~9 % faster) and returns the index after the last
 // member's value, for envelope to go on from; i itself when the body does
 // not start so, or -1 on a syntax error. Values are scanned by the
 // functions envelope's loop uses, so an error is the same error at the
-// same offset. Python's json.dumps writes ", " and ": ": the loop reads
-// those.
+// same offset.
 func (s *scanner) usual(i, depth int) int {
 	data := s.data
-	if i+26 > len(data) || s.noUsual ||
-		binary.LittleEndian.Uint64(data[i:]) != wordJSONRPC ||
-		binary.LittleEndian.Uint64(data[i+8:]) != wordVersionComma ||
-		binary.LittleEndian.Uint64(data[i+16:]) != wordMethod ||
-		binary.LittleEndian.Uint64(data[i+18:]) != wordMethodQuote {
+	if i+26 > len(data) || s.noUsual || binary.LittleEndian.Uint64(data[i:]) != wordJSONRPC {
 		return i
 	}
-	end := skipPlain(data, i+26)
+	var method int // the method's opening quote
+	spaced := false
+	switch w := binary.LittleEndian.Uint64(data[i+8:]); {
+	case w == wordVersionComma && binary.LittleEndian.Uint64(data[i+16:]) == wordMethod &&
+		binary.LittleEndian.Uint64(data[i+18:]) == wordMethodQuote:
+		method = i + 25
+	case w == wordVersionSpaced && i+29 <= len(data) && binary.LittleEndian.Uint64(data[i+16:]) == wordCommaMethod &&
+		binary.LittleEndian.Uint64(data[i+21:]) == wordThodQuote:
+		method, spaced = i+28, true
+	default:
+		return i
+	}
+	end := skipPlain(data, method+1)
 	if s.vouched = end < len(data) && data[end] == '"'; s.vouched {
 		end++ // the usual name, ASCII without escapes: read in one step
-	} else if end = s.str(i + 25); end < 0 {
+	} else if end = s.str(method); end < 0 {
 		return end
 	}
-	s.members[memberJSONRPC] = data[i+10 : i+15 : i+15]
-	s.members[memberMethod] = data[i+25 : end : end]
-	if v := end + 10; v < len(data) && binary.LittleEndian.Uint64(data[end:]) == wordCommaParams &&
-		data[end+8] == '"' && data[end+9] == ':' {
+	version := i + len(`"jsonrpc":`)
+	if spaced {
+		version++
+	}
+	s.members[memberJSONRPC] = data[version : version+5 : version+5]
+	s.members[memberMethod] = data[method:end:end]
+	v := -1 // where params' value starts, if they come next
+	switch {
+	case spaced && end+12 < len(data) && binary.LittleEndian.Uint64(data[end:]) == wordCommaParam &&
+		binary.LittleEndian.Uint64(data[end+4:]) == wordAramsColon:
+		v = end + 12
+	case !spaced && end+10 < len(data) && binary.LittleEndian.Uint64(data[end:]) == wordCommaParams &&
+		data[end+8] == '"' && data[end+9] == ':':
+		v = end + 10
+	}
+	if v >= 0 {
 		if data[v] != '[' && data[v] != '{' {
 			return end // envelope reads and classifies it
 		}
@@ -226,8 +253,14 @@ func (s *scanner) usual(i, depth int) int {
 		s.members[memberParams] = data[v:end:end]
 		s.paramsDepth = s.deepest
 	}
-	if end+8 <= len(data) && binary.LittleEndian.Uint64(data[end:])&mask6 == wordCommaID {
-		v := end + 6
+	v = -1 // where the id's value starts, if it comes next
+	switch {
+	case spaced && end+8 < len(data) && binary.LittleEndian.Uint64(data[end:]) == wordCommaIDSpaced:
+		v = end + 8
+	case !spaced && end+8 <= len(data) && binary.LittleEndian.Uint64(data[end:])&mask6 == wordCommaID:
+		v = end + 6
+	}
+	if v >= 0 {
 		switch c := data[v]; {
 		case isDigit(c) || c == '-':
 			end = s.number(v)

@@ -277,6 +277,17 @@ func TestUsualLayout(t *testing.T) {
 		`{"jsonrpc":"2.0","method":"m","params":[1],"id":1,"extra":{}}`,
 		`{"jsonrpc":"2.0","method":"m","params":[["deep"]],"id":1}`,
 		`{"jsonrpc":"2.0","method":"m","params":["` + strings.Repeat("x", 70) + `"],"id":1}`,
+		// Spaced as Python's json.dumps writes, and near misses of it.
+		`{"jsonrpc": "2.0", "method": "add", "params": [1, 2], "id": 1}`,
+		`{"jsonrpc": "2.0", "method": "cat", "params": {"name": "Yoko"}, "id": "a"}`,
+		`{"jsonrpc": "2.0", "method": "ping", "id": 1}`,
+		`{"jsonrpc": "2.0", "method": "ping"}`,
+		`{"jsonrpc": "2.0", "method": "m\u0061", "id": 1}`,
+		`{"jsonrpc": "2.0", "method": "m", "params": null, "id": 1}`,
+		`{"jsonrpc": "2.0", "method": "m", "id": 1, "params": [1]}`,
+		`{"jsonrpc": "2.0","method":"m","params":[1],"id":1}`,
+		`{"jsonrpc":"2.0","method":"m", "params": [1], "id": 1}`,
+		`{"jsonrpc": "2.0", "method": "m",  "params": [1],"id" : 1}`,
 	}
 	parse := func(body []byte, limits Limits, noUsual bool) (*Batch, string) {
 		b := AcquireBatch()
@@ -320,10 +331,13 @@ func TestUsualLayout(t *testing.T) {
 			}
 		}
 	}
-	// The usual requests take usual's road: vouched, or at least read.
-	var s scanner
-	s.data = []byte(requests[0])
-	if end := s.usual(1, 0); end != len(requests[0])-1 || !s.vouched {
-		t.Errorf("usual read %s up to %d (vouched %v), want %d and vouched", s.data, end, s.vouched, len(requests[0])-1)
+	// The usual requests, compact and spaced, take usual's road to their
+	// end, vouched.
+	for _, req := range []string{requests[0], `{"jsonrpc": "2.0", "method": "add", "params": [1, 2], "id": 1}`} {
+		var s scanner
+		s.data = []byte(req)
+		if end := s.usual(1, 0); end != len(req)-1 || !s.vouched {
+			t.Errorf("usual read %s up to %d (vouched %v), want %d and vouched", s.data, end, s.vouched, len(req)-1)
+		}
 	}
 }

@@ -61,6 +61,8 @@ func requestSeeds() []string {
 			`{"jsonrpc":"2.0","method":"add","params":[1234567890123456,1],"id":2},{"jsonrpc":"2.0","method":"add","params":[1.5,2e3]}]`,
 		`{"jsonrpc":"2.0","method":"a\u0064d","params":[1,2],"id":1,"method":"add","params":[-0,-0]}`,
 		`{"jsonrpc":"2.0","method":"add","params":[123456789012345,-123456789012345],"id":1,"jsonrpc":"1.0"}`,
+		`[{"jsonrpc": "2.0", "method": "add", "params": {"a": 1, "b": 2}, "id": 1}, {"jsonrpc": "2.0", "method": "add", "params": [3, -4], "id": "x"}, ` +
+			`{"jsonrpc": "2.0", "method": "ping"}, {"jsonrpc": "2.0", "method": "p\u0069ng", "id": 2}]`,
 	}
 	for _, c := range spectest.Cases {
 		seeds = append(seeds, c.In)
