@@ -735,12 +735,16 @@ func memberPair(obj []byte, a, b string) (va, vb []byte) {
 // ErrConnectionLost, every subscription ends with it.
 func (c *pconn) fail(cause error) {
 	c.rwc.Close()
+	if cause == nil || errors.Is(cause, io.EOF) {
+		cause = errors.New("the server closed the connection")
+	}
+	// The client lets go of the connection first, so that a caller woken
+	// below (a call failed, a subscription ended) that calls again waits
+	// for the redial instead of finding this connection and failing with it.
+	c.t.lost(c, cause)
 	c.mu.Lock()
 	dead := c.dead
 	if dead == nil {
-		if cause == nil || errors.Is(cause, io.EOF) {
-			cause = errors.New("the server closed the connection")
-		}
 		dead = fmt.Errorf("%w: %v", ErrConnectionLost, cause)
 		c.dead = dead
 	}
@@ -760,7 +764,6 @@ func (c *pconn) fail(cause error) {
 	for _, s := range subs {
 		s.end(dead)
 	}
-	c.t.lost(c, cause)
 }
 
 // reconnectPolicy is WithReconnect's.
