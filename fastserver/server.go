@@ -44,9 +44,9 @@ const (
 	// DefaultMaxConns bounds open connections (fasthttp's own default): each
 	// costs a few KiB of buffers.
 	DefaultMaxConns = 256 * 1024
-	// DefaultMaxInFlight bounds requests being handled or answered at
-	// once; past it, HTTP 503 answers at once instead of queueing work the
-	// server cannot do.
+	// DefaultMaxInFlight bounds requests being handled, or answered with
+	// more than 16 KiB not yet written, at once; past it, HTTP 503 answers
+	// at once instead of queueing work the server cannot do.
 	DefaultMaxInFlight = 10_000
 	// DefaultMaxBufferedBytes bounds the large request bodies and answers
 	// held at once, server-wide: 16 maximal bodies, or their answers. Under

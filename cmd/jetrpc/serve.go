@@ -176,7 +176,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int) {
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", fastserver.DefaultIdleTimeout, "how long an idle keep-alive connection is kept")
 	fs.IntVar(&cfg.MaxConns, "max-conns", fastserver.DefaultMaxConns, "most open connections (fasthttp only)")
 	fs.IntVar(&cfg.MaxConnsPerIP, "max-conns-per-ip", 0, "most open connections from one IP (0: no bound; fasthttp only)")
-	fs.IntVar(&cfg.MaxInFlight, "max-inflight", fastserver.DefaultMaxInFlight, "most requests handled or being answered at once (503 above; fasthttp only)")
+	fs.IntVar(&cfg.MaxInFlight, "max-inflight", fastserver.DefaultMaxInFlight, "most requests handled, or answered with over 16 KiB not yet written, at once (503 above; fasthttp only)")
 	fs.IntVar(&cfg.MaxBufferedBytes, "max-buffered", fastserver.DefaultMaxBufferedBytes, "most bytes of large request bodies and unwritten answers held at once (503 above; fasthttp only)")
 	fs.DurationVar(&cfg.LingerTimeout, "linger-timeout", fastserver.DefaultLingerTimeout, "how long a connection closed after a refusal drains what its client still sends (negative: none)")
 	fs.IntVar(&cfg.LingerBytes, "linger-bytes", fastserver.DefaultLingerBytes, "most bytes such a connection drains")
