@@ -4,6 +4,9 @@ BIN           := $(CURDIR)/bin
 STATICCHECK   := $(BIN)/staticcheck
 # Pinned; installed by this Makefile itself (see $(STATICCHECK)).
 STATICCHECK_VERSION := v0.8.2
+BENCHSTAT     := $(BIN)/benchstat
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+BASE          ?= HEAD
 BENCHCOUNT    ?= 10
 FUZZTIME      ?= 30s
 SOAKTIME      ?= 3m
@@ -13,7 +16,7 @@ PEERSCOUNT    ?= 10
 PEERSOUT      ?= peers-bench.txt
 ARGS          ?=
 
-.PHONY: run build test unit allocs timing peers-test lint bench loopback vs-wrk peers peers-persistent loadtest cluster fuzz stress soak idle clean
+.PHONY: run build test unit allocs timing peers-test lint bench bench-compare loopback vs-wrk peers peers-persistent loadtest cluster fuzz stress soak idle clean
 
 ## run: serve the demo methods on 127.0.0.1:8080/json-rpc (ARGS='-addr … -path …'); Ctrl-C stops it gracefully
 run: build
@@ -55,6 +58,14 @@ $(STATICCHECK):
 ## bench: the benchmark suite, -count $(BENCHCOUNT) for benchstat, written to $(BENCHOUT)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./bench/... | tee $(BENCHOUT)
+
+## bench-compare: the bench suite of BASE (a commit, default HEAD) against the working tree through benchstat, the two taking turns on
+## one pinned core with a fresh copy of each binary per run (COUNT, BENCH, PKG: see bench/compare.sh)
+bench-compare: $(BENCHSTAT)
+	BENCHSTAT=$(BENCHSTAT) bench/compare.sh $(BASE)
+
+$(BENCHSTAT):
+	GOBIN=$(BIN) GOFLAGS= $(GO) install golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION)
 
 ## cluster: 3 backends behind HAProxy (installed if missing): throughput vs one backend, then a rolling restart under load that must fail no call
 cluster:
