@@ -139,8 +139,11 @@ func (enc *resultEncoder[R]) append(dst []byte, r *R) ([]byte, error) {
 		f := float64(*(*float32)(p))
 		if enc.bits == 64 {
 			f = *(*float64)(p)
-			// Integral results, the common case, by one conversion: no
-			// separate NaN check (NaN fails the range test), no Trunc.
+			// Integral results, the common case: an integral float64 below
+			// 2^53 is exactly its digits (any shorter decimal is another
+			// representable integer), and AppendInt is 3x cheaper than the
+			// shortest-float search. One conversion tells it, with no
+			// separate NaN check (NaN fails the range test).
 			if f > -1<<53 && f < 1<<53 {
 				if n := int64(f); float64(n) == f && (n != 0 || math.Float64bits(f) == 0) { // -0 keeps its sign below
 					if uint64(n) < 10 {
@@ -222,14 +225,9 @@ func loadUint(p unsafe.Pointer, bits int) uint64 {
 }
 
 // appendFloat formats f as encoding/json does: the shortest decimal that
-// round-trips, in exponent form below 1e-6 and from 1e21 up.
+// round-trips, in exponent form below 1e-6 and from 1e21 up. The caller
+// writes integral float64s below 2^53 itself, faster.
 func appendFloat(dst []byte, f float64, bits int) []byte {
-	// Fast path: an integral float64 below 2^53 is exactly its digits (any
-	// shorter decimal is another representable integer), and AppendInt is
-	// 3x cheaper than the shortest-float search. -0 keeps the slow path.
-	if bits == 64 && f == math.Trunc(f) && math.Abs(f) < 1<<53 && (f != 0 || !math.Signbit(f)) {
-		return strconv.AppendInt(dst, int64(f), 10)
-	}
 	format := byte('f')
 	if abs := math.Abs(f); abs != 0 {
 		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
