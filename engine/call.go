@@ -28,8 +28,8 @@ type Call struct {
 	// slots keeps one params value per typed method (a *P, by the method's
 	// slot index), so that a call reuses it instead of a pool round trip.
 	slots []any
-	// mark is the clock reading of SetClockMark, 0 at a request's start.
-	mark int64
+	// span is the scratch of the middleware that times calls; see Span.
+	span Span
 	// done is Done of the request's context, read once per request.
 	done <-chan struct{}
 }
@@ -71,22 +71,32 @@ func (c *Call) IsNotification() bool { return c.req.IsNotification() }
 // The returned slice is valid until the Handler returns. Copy it to keep it.
 func (c *Call) Params() []byte { return c.req.Params }
 
-// ClockMark returns the clock reading that middleware stored with
-// SetClockMark as the previous call of the same request ended, or 0 for
-// the first call of a request.
-func (c *Call) ClockMark() int64 { return c.mark }
+// A Span is scratch space on a Call for the one middleware of an engine
+// that times calls (metrics.Middleware does). The items of a batch run one
+// after the other on one Call, so such middleware can time a run of calls
+// of one method with one reading of the clock where the run ends, instead
+// of one per call: it counts the run's calls here and records them when a
+// call of another method starts, or, through End, when the request ends.
+//
+// The engine hands each request a zero Span and, as the request ends
+// (after its answer is built, before Append returns), calls End if it is
+// set and Calls is not 0. The items of a batch run concurrently (see
+// WithBatchConcurrency) each have a Call, so a Span, of their own.
+type Span struct {
+	// Start is a reading of the monotonic clock: where the pending run
+	// began, or where the last one ended.
+	Start int64
+	// Calls counts the calls of the pending run, not recorded yet.
+	Calls int
+	// Owner says whose calls they are (for metrics, the method's series).
+	Owner any
+	// End records the pending calls as the request ends.
+	End func(*Span)
+}
 
-// SetClockMark stores t, a reading of the monotonic clock that middleware
-// took as this call ended, for the next call of the same request. The
-// items of a batch run one after the other on one Call, so middleware
-// that times calls reads the clock once per item instead of twice, taking
-// the previous item's end as the next one's start: the engine's work
-// between two items (some tens of nanoseconds) then counts toward the
-// second, as would an unknown method answered between them. Marks do not
-// cross requests, nor the items of a batch run concurrently (see
-// WithBatchConcurrency). One middleware of an engine should use them;
-// metrics.Middleware does.
-func (c *Call) SetClockMark(t int64) { c.mark = t }
+// Span returns the Span of c's request, for the middleware that times
+// calls; it is valid until the request ends.
+func (c *Call) Span() *Span { return &c.span }
 
 // errResultSet answers a handler that sets its result twice.
 var errResultSet = codec.NewError(codec.CodeInternalError, "result set twice")

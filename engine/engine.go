@@ -247,16 +247,20 @@ func (e *Engine) Append(ctx context.Context, dst, in []byte) []byte {
 }
 
 // acquireCall returns a pooled Call for one request of ctx (or one item
-// run apart from the others), its clock mark cleared.
+// run apart from the others), its Span zero.
 func (e *Engine) acquireCall(ctx context.Context) *Call {
 	c := e.calls.Get().(*Call)
-	c.mark = 0
 	c.done = ctx.Done() // once, not per item: Done of a context never changes
 	return c
 }
 
-// releaseCall gives c back to the pool, without its request's channel.
+// releaseCall ends c's request: it has the Span's pending calls recorded,
+// then gives c back to the pool, without its request's channel or Span.
 func (e *Engine) releaseCall(c *Call) {
+	if s := &c.span; s.Calls != 0 && s.End != nil {
+		s.End(s)
+	}
+	c.span = Span{}
 	c.done = nil
 	e.calls.Put(c)
 }

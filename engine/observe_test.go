@@ -3,12 +3,14 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/jetrpc/jetrpc/codec"
 	"github.com/jetrpc/jetrpc/engine"
+	"github.com/jetrpc/jetrpc/internal/demo"
 )
 
 // recorder is an Observer and a Middleware that writes down every outcome
@@ -128,5 +130,78 @@ func TestPanicThroughMiddleware(t *testing.T) {
 		if got := handle(e, `{"jsonrpc":"2.0","method":"`+m+`","id":1}`); got != want {
 			t.Errorf("%s: %s", m, got)
 		}
+	}
+}
+
+// A Call's Span is zero as each request starts, is kept from one item of a
+// batch to the next, and has End called once as the request ends when
+// calls are pending; items run concurrently have a Span each.
+func TestSpan(t *testing.T) {
+	var mu sync.Mutex
+	var starts []string // the Span each request's first call found: "Start/Calls/Owner"
+	var ends []string   // per request ended: the methods its Span counted
+	end := func(s *engine.Span) {
+		mu.Lock()
+		ends = append(ends, s.Owner.(string))
+		mu.Unlock()
+	}
+	timing := func(next engine.Handler) engine.Handler {
+		return func(c *engine.Call) error {
+			s := c.Span()
+			if s.End == nil {
+				mu.Lock()
+				starts = append(starts, fmt.Sprintf("%d/%d/%v", s.Start, s.Calls, s.Owner))
+				mu.Unlock()
+				s.Start, s.End, s.Owner = 1, end, ""
+			}
+			err := next(c)
+			if string(c.Method()) != "quiet" { // a call left out of the Span: End sees none pending
+				s.Calls++
+				s.Owner = s.Owner.(string) + string(c.Method())[:1]
+			}
+			return err
+		}
+	}
+	for _, tc := range []struct {
+		name       string
+		concurrent int
+		in         string
+		starts     int
+		ends       []string
+	}{
+		{"lone call", 0, `{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}`, 1, []string{"a"}},
+		{"notification", 0, `{"jsonrpc":"2.0","method":"echo","params":["x"]}`, 1, []string{"e"}},
+		{"batch", 0, `[{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},{"jsonrpc":"2.0","method":"nope","id":2},` +
+			`{"jsonrpc":"2.0","method":"echo","params":["x"],"id":3},{"jsonrpc":"2.0","method":"add","params":[1,2]}]`, 1, []string{"aea"}},
+		{"nothing pending", 0, `{"jsonrpc":"2.0","method":"quiet","id":1}`, 1, nil},
+		{"no call ran", 0, `[{"jsonrpc":"2.0","method":"nope","id":1},1]`, 0, nil},
+		{"concurrent items", 2, `[{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1},{"jsonrpc":"2.0","method":"echo","params":["x"],"id":2},` +
+			`{"jsonrpc":"2.0","method":"add","params":[1,2],"id":3}]`, 3, []string{"a", "a", "e"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := engine.New(engine.WithMiddleware(timing), engine.WithBatchConcurrency(tc.concurrent))
+			if err := demo.Register(e); err != nil {
+				t.Fatal(err)
+			}
+			if err := e.RegisterRaw("quiet", func(*engine.Call) error { return nil }); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 { // the second request reuses the first one's Call
+				starts, ends = nil, nil
+				e.Append(context.Background(), nil, []byte(tc.in))
+				if len(starts) != tc.starts {
+					t.Errorf("%d requests started, want %d", len(starts), tc.starts)
+				}
+				for _, s := range starts {
+					if s != "0/0/<nil>" {
+						t.Errorf("a request started with Span %s, want a zero one", s)
+					}
+				}
+				slices.Sort(ends)
+				if !slices.Equal(ends, tc.ends) {
+					t.Errorf("ended %q, want %q", ends, tc.ends)
+				}
+			}
+		})
 	}
 }

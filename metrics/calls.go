@@ -25,13 +25,21 @@ func newHistogram(bounds []int64) *histogram {
 	return &histogram{bounds: bounds, counts: make([]atomic.Uint64, len(bounds)+1)}
 }
 
-func (h *histogram) observe(v int64) {
+// observe records one observation.
+func (h *histogram) observe(v int64) { h.observeRun(1, v) }
+
+// observeRun records n observations of at most total each, totalling
+// total, in the bucket of total: exactly when n is 1 or that is the first
+// bucket, an upper bound of each otherwise. It reports whether it was the
+// first bucket.
+func (h *histogram) observeRun(n int, total int64) bool {
 	i := 0
-	for i < len(h.bounds) && v > h.bounds[i] {
+	for i < len(h.bounds) && total > h.bounds[i] {
 		i++
 	}
-	h.counts[i].Add(1)
-	h.sum.Add(v)
+	h.counts[i].Add(uint64(n))
+	h.sum.Add(total)
+	return i == 0
 }
 
 // total returns the observations so far.

@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -238,4 +239,69 @@ func TestCallsInFlight(t *testing.T) {
 			t.Fatalf("%v in flight after every call ended", inFlight())
 		}
 	}
+}
+
+// Calls are timed by runs: a run of one method's calls under the first
+// bucket's bound counts each call there; a longer run of several calls
+// counts each in the bucket of the whole run (an upper bound), and the
+// method's calls are then timed one by one until enough of them in a row
+// are under the first bound.
+func TestDurationsByRun(t *testing.T) {
+	m := metrics.New(metrics.WithDurationBuckets([]float64{0.05, 10}))
+	e := engine.New(engine.WithMiddleware(m.Middleware()), engine.WithObserver(m))
+	nap := func(_ context.Context, p struct{ Ms int }) (int, error) {
+		time.Sleep(time.Duration(p.Ms) * time.Millisecond)
+		return p.Ms, nil
+	}
+	if err := engine.Register(e, "nap", nap); err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Register(e, "other", nap); err != nil {
+		t.Fatal(err)
+	}
+	batch := func(ms ...int) {
+		var b strings.Builder
+		for i, ms := range ms {
+			fmt.Fprintf(&b, `,{"jsonrpc":"2.0","method":"nap","params":[%d],"id":%d}`, ms, i)
+		}
+		e.Append(context.Background(), nil, []byte("["+b.String()[1:]+"]"))
+	}
+	zeros := func(n int) []int { return make([]int, n) }
+	type want struct{ fast, count uint64 } // calls under the first bound, calls
+	check := func(step string, w want, slowSum float64) {
+		t.Helper()
+		families, _ := scrape(t, m)
+		h := find(t, families, "jetrpc_call_duration_seconds", map[string]string{"method": "nap"}).GetHistogram()
+		checkBuckets(t, h)
+		got := want{h.GetBucket()[0].GetCumulativeCount(), h.GetSampleCount()}
+		if got != w || h.GetBucket()[1].GetCumulativeCount() != w.count {
+			t.Errorf("%s: nap: %d calls of which %d under 50 ms (le=10: %d), want %d of which %d",
+				step, got.count, got.fast, h.GetBucket()[1].GetCumulativeCount(), w.count, w.fast)
+		}
+		if sum := h.GetSampleSum(); sum < slowSum || sum > slowSum+1 {
+			t.Errorf("%s: nap: sum %vs, want %vs and a little", step, sum, slowSum)
+		}
+		if calls := find(t, families, "jetrpc_calls_total", map[string]string{"method": "nap"}).GetCounter().GetValue(); calls != float64(w.count) {
+			t.Errorf("%s: jetrpc_calls_total %v, want %d", step, calls, w.count)
+		}
+		if v := find(t, families, "jetrpc_calls_in_flight", nil).GetGauge().GetValue(); v != 0 {
+			t.Errorf("%s: %v calls in flight after every call ended", step, v)
+		}
+	}
+
+	batch(0, 0, 0, 0, 0)
+	e.Append(context.Background(), nil, []byte(`[{"jsonrpc":"2.0","method":"nap","params":[0],"id":1},`+
+		`{"jsonrpc":"2.0","method":"other","params":[0],"id":2},{"jsonrpc":"2.0","method":"nap","params":[0],"id":3}]`))
+	check("fast runs", want{7, 7}, 0)
+	e.Append(context.Background(), nil, []byte(`{"jsonrpc":"2.0","method":"nap","params":[80],"id":1}`))
+	check("a lone slow call", want{7, 8}, 0.08)
+	batch(80, 0, 0)
+	check("a slow run: an upper bound", want{7, 11}, 0.16)
+	batch(80, 0, 0)
+	check("then one by one", want{9, 14}, 0.24)
+	batch(zeros(1000)...)
+	batch(zeros(1000)...)
+	check("fast one by one", want{2009, 2014}, 0.24)
+	batch(80, 0, 0)
+	check("runs again", want{2009, 2017}, 0.32)
 }
