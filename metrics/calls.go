@@ -7,7 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// histogram is a histogram of integers (nanoseconds, bytes) recorded
+// histogram is a histogram of integers (nanoseconds, bytes, items) recorded
 // without client_golang's Histogram, whose Observe (a binary search, hot
 // and cold counts, a float CAS loop for the sum) cost twice as much as
 // this: one bucket found by a comparison of integers from the bottom

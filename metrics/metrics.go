@@ -88,7 +88,7 @@ type Metrics struct {
 	errors        *prometheus.CounterVec
 	started       atomic.Uint64      // calls started; in flight = started - those the durations counted
 	endSpan       func(*engine.Span) // m.endRun at the clock's reading: made once, not per request
-	batch         prometheus.Histogram
+	batch         *histogramCollector
 	requests      *prometheus.CounterVec
 	inBytes       *histogramCollector
 	outBytes      *histogramCollector
@@ -155,11 +155,8 @@ func New(opts ...Option) *Metrics {
 			Name: "jetrpc_call_errors_total",
 			Help: "JSON-RPC requests answered with an error, by method and JSON-RPC error code (panics count as -32603).",
 		}, []string{"method", "code"}),
-		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "jetrpc_batch_items",
-			Help:    "Items per JSON-RPC batch request.",
-			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000},
-		}),
+		batch: newHistogramCollector("jetrpc_batch_items", "Items per JSON-RPC batch request.",
+			[]float64{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000}, 1),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jetrpc_http_requests_total",
 			Help: "HTTP requests to the JSON-RPC path by the status they were answered with, refusals included.",
@@ -341,7 +338,7 @@ func (m *Metrics) ObserveRejected(_ context.Context, r engine.Rejection) {
 }
 
 // ObserveBatch implements engine.Observer.
-func (m *Metrics) ObserveBatch(items int) { m.batch.Observe(float64(items)) }
+func (m *Metrics) ObserveBatch(items int) { m.batch.h.observe(int64(items)) }
 
 // ObserveHTTP counts one HTTP request to the JSON-RPC path by the status it
 // was answered with, and the sizes of its body and its answer's. It is
