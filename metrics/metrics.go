@@ -289,7 +289,10 @@ const soloCalls = 1024
 // endRun records the pending run of s as ended at now, and starts the next
 // one there.
 func (m *Metrics) endRun(s *engine.Span, now int64) {
-	mm := s.Owner.(*methodMetrics)
+	mm, ok := s.Owner.(*methodMetrics)
+	if !ok { // another middleware's Span: not ours to record
+		return
+	}
 	if s.Calls > 1 {
 		m.started.Add(uint64(s.Calls - 1)) // before they end: in flight is never negative
 	}
