@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jetrpc/jetrpc/internal/httpsem"
 	"github.com/valyala/fasthttp"
 )
 
@@ -251,14 +252,16 @@ const freshGrace = 100 * time.Millisecond
 // closeFresh closes the connections that have not sent a byte since they
 // were accepted at least freshGrace ago, so that they do not hold a
 // graceful shutdown (fasthttp, like net/http, counts such a connection as
-// idle only after 5 s); it reports how many stay open. One whose first
-// bytes are in flight right now loses them: its client sees the
-// connection close before any request was read.
+// idle only after 5 s); it reports how many stay open. A connection whose
+// bytes wait unread in the kernel (a server too busy to read them yet) is
+// not silent and stays. One whose first bytes are in flight right now
+// loses them: its client sees the connection close before any request was
+// read.
 func (s *Server) closeFresh() (open int) {
 	s.mu.Lock()
 	var fresh []*conn
 	for c := range s.conns {
-		if !c.used.Load() && time.Since(c.accepted) >= freshGrace {
+		if !c.used.Load() && time.Since(c.accepted) >= freshGrace && !httpsem.Unread(c.sock) {
 			fresh = append(fresh, c)
 		}
 	}

@@ -141,7 +141,8 @@ func trackConns(srv *http.Server) *connTracker {
 }
 
 // waitClosed waits until every connection has closed, or done; it closes
-// the connections that stay silent past freshGrace.
+// the connections that stay silent past freshGrace (no byte read, none
+// waiting unread).
 func (t *connTracker) waitClosed(done <-chan struct{}) {
 	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
@@ -150,7 +151,7 @@ func (t *connTracker) waitClosed(done <-chan struct{}) {
 		open := t.open
 		var silent []net.Conn
 		for c, since := range t.fresh {
-			if time.Since(since) >= freshGrace {
+			if time.Since(since) >= freshGrace && !httpsem.Unread(c) { // bytes waiting unread: not silent
 				silent = append(silent, c)
 				delete(t.fresh, c)
 			}
