@@ -43,11 +43,7 @@ func persistentServers(t testing.TB) map[string]func(opts ...client.Option) *cli
 			t.Fatal(err)
 		}
 		go func() { _ = srv.Serve(ln) }()
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = srv.Shutdown(ctx)
-		})
+		t.Cleanup(func() { shutdownNow(srv) })
 		if network == "unix" {
 			return "unix://" + ln.Addr().String()
 		}
@@ -73,6 +69,7 @@ func persistentServers(t testing.TB) map[string]func(opts ...client.Option) *cli
 				outR, outW, perr := os.Pipe()
 				must(t, perr)
 				go func() { _ = srv.ServeConn(stream.Pipe(inR, outW)) }()
+				t.Cleanup(func() { shutdownNow(srv) }) // after the client closes (cleanups run last first)
 				c, err = client.NewStream(stream.Pipe(outR, inW), "line", opts...)
 			} else {
 				c, err = client.Dial(url, opts...)
@@ -85,6 +82,17 @@ func persistentServers(t testing.TB) map[string]func(opts ...client.Option) *cli
 		}
 	}
 	return dial
+}
+
+// shutdownNow shuts srv down, cancelling the calls still running (a call
+// whose client gave up, such as a sleep) after a moment, and returns once
+// every connection's goroutines have ended, so that none outlives the test
+// (one answering during the examples raced with their os.Stdout swap,
+// which go-json's Encoder reads).
+func shutdownNow(srv *stream.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
 }
 
 func must(t testing.TB, err error) {
