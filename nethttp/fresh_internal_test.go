@@ -4,45 +4,17 @@ import (
 	"errors"
 	"io"
 	"net"
-	"runtime"
 	"testing"
 	"time"
 
-	"github.com/jetrpc/jetrpc/internal/httpsem"
+	"github.com/jetrpc/jetrpc/internal/conntest"
 )
 
 // As Run stops, a connection whose request waits unread in the kernel is
 // not silent: it is left open to be answered, while a silent one closes.
 func TestWaitClosedKeepsUnreadRequests(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("unread bytes are observed on Linux only")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	pair := func() (client, server net.Conn) {
-		client, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if server, err = ln.Accept(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { client.Close(); server.Close() })
-		return client, server
-	}
-	silentClient, silentSock := pair()
-	sentClient, sentSock := pair()
-	if _, err := sentClient.Write([]byte("POST /json-rpc HTTP/1.1\r\n")); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(5 * time.Second); !httpsem.Unread(sentSock); time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the request never arrived")
-		}
-	}
+	sentClient, sentSock := conntest.Waiting(t)
+	silentClient, silentSock := conntest.Pair(t)
 	long := time.Now().Add(-time.Second) // accepted longer than freshGrace ago
 	tr := &connTracker{fresh: map[net.Conn]time.Time{silentSock: long, sentSock: long}, open: 2}
 	done := make(chan struct{})
