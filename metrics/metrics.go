@@ -314,7 +314,7 @@ func (m *Metrics) endRun(s *engine.Span, now int64) {
 func (m *Metrics) endRequest(s *engine.Span) { m.endRun(s, clock.Nanotime()) }
 
 // inFlight returns the calls running now: those started less those ended,
-// which the duration histograms count, so that a call costs one atomic
+// which the duration histograms count, so that a run costs one atomic
 // addition for the gauge instead of two. Ended calls are read first: a
 // call that ends meanwhile started before the second read, so the result
 // is never negative.
