@@ -1,6 +1,11 @@
 package bench
 
-import "time"
+import (
+	"slices"
+	"time"
+
+	"github.com/jetrpc/jetrpc/internal/clock"
+)
 
 // SetSendDelay plants d in the open loop's send path, to show that the
 // timing test notices a generator that sends late.
@@ -8,3 +13,26 @@ func SetSendDelay(l *Load, d time.Duration) { l.sendDelay = d }
 
 // HDRX is hdrX, for tests that read the charts back.
 func HDRX(p float64) float64 { return hdrX(p) }
+
+// WakeLateness is the open loop's wait alone, with nothing sent: it waits
+// for the due times of rate requests/s over d as the ticker does, and
+// returns how late each wait returned, in µs. That is the machine's share
+// of the send lateness at that moment: its timer and its scheduler, with
+// whatever else runs on it.
+func WakeLateness(rate float64, d time.Duration) Latency {
+	sl := newSleeper()
+	defer sl.close()
+	spin := spinBefore()
+	period := int64(float64(time.Second) / rate)
+	start := clock.Nanotime() + period
+	late := make([]int64, 0, int64(d)/period)
+	for due := start; due < start+int64(d); due += period {
+		if clock.Nanotime() < due {
+			sl.wait(due, spin)
+		}
+		late = append(late, (clock.Nanotime()-due)/1e3)
+	}
+	slices.Sort(late)
+	at := func(q float64) int64 { return late[int(q*float64(len(late)-1))] }
+	return Latency{P50: at(0.50), P90: at(0.90), P99: at(0.99), P999: at(0.999), Max: late[len(late)-1]}
+}

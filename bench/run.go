@@ -122,21 +122,11 @@ func (s *schedule) next() time.Time {
 func (s *schedule) tick(ctx context.Context, out chan<- time.Time) {
 	sl := newSleeper()
 	defer sl.close()
-	// With one P, a goroutine polling the clock keeps the scheduler from
-	// polling the network (answers waited for sysmon, up to 10 ms, at
-	// 4,000/s): then the kernel's wake-up alone decides.
-	spin := spinWindow
-	if runtime.GOMAXPROCS(0) == 1 {
-		spin = 0
-	}
+	spin := spinBefore()
 	for {
 		due := s.next()
 		if time.Until(due) > 0 {
-			mono := monoOf(due)
-			sl.until(mono - int64(spin))
-			for clock.Nanotime() < mono {
-				runtime.Gosched()
-			}
+			sl.wait(monoOf(due), spin)
 		}
 		select {
 		case out <- due:
@@ -150,6 +140,26 @@ func (s *schedule) tick(ctx context.Context, out chan<- time.Time) {
 // spinWindow is how long before a due time the ticker stops sleeping and
 // polls the clock: the kernel's p99 wake-up lateness on this machine.
 const spinWindow = 100 * time.Microsecond
+
+// spinBefore is the ticker's polling window: spinWindow, or none with one
+// P, where a goroutine polling the clock keeps the scheduler from polling
+// the network (answers waited for sysmon, up to 10 ms, at 4,000/s) and the
+// kernel's wake-up alone decides.
+func spinBefore() time.Duration {
+	if runtime.GOMAXPROCS(0) == 1 {
+		return 0
+	}
+	return spinWindow
+}
+
+// wait returns at the monotonic time mono: asleep on the kernel's timer
+// until spin before it, then polling the clock, yielding between reads.
+func (s *sleeper) wait(mono int64, spin time.Duration) {
+	s.until(mono - int64(spin))
+	for clock.Nanotime() < mono {
+		runtime.Gosched()
+	}
+}
 
 // recorder is one worker's measurements: latency of successful calls,
 // send lateness (open loop), failures by kind with the first message of
