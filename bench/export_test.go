@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"slices"
 	"time"
 
 	"github.com/jetrpc/jetrpc/internal/clock"
@@ -25,14 +24,12 @@ func WakeLateness(rate float64, d time.Duration) Latency {
 	spin := spinBefore()
 	period := int64(float64(time.Second) / rate)
 	start := clock.Nanotime() + period
-	late := make([]int64, 0, int64(d)/period)
+	late := newHistogram() // as the generator's own: the same quantiles
 	for due := start; due < start+int64(d); due += period {
 		if clock.Nanotime() < due {
 			sl.wait(due, spin)
 		}
-		late = append(late, (clock.Nanotime()-due)/1e3)
+		_ = late.RecordValue(time.Duration(clock.Nanotime() - due).Microseconds())
 	}
-	slices.Sort(late)
-	at := func(q float64) int64 { return late[int(q*float64(len(late)-1))] }
-	return Latency{P50: at(0.50), P90: at(0.90), P99: at(0.99), P999: at(0.999), Max: late[len(late)-1]}
+	return latencyOf(late)
 }
