@@ -108,7 +108,7 @@ peers: build
 vs-wrk:
 	bench/loopback/vs-wrk.sh
 
-## loopback: requests/s over loopback HTTP, jetrpc vs the bare fasthttp handler, pinned to separate cores, loaded by jetrpc bench
+## loopback: requests/s over loopback HTTP, jetrpc vs the bare fasthttp handler, pinned to separate cores, loaded by jetrpc bench (GENERATOR=wrk: by wrk)
 loopback:
 	bench/loopback/run.sh
 

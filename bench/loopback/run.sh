@@ -3,7 +3,8 @@
 # bare fasthttp handler sending the case's own answer without parsing, same
 # server settings), server on core 0 with GOMAXPROCS=1, `jetrpc bench` on
 # core 1 with GOMAXPROCS=1 and 64 keep-alive connections, every answer checked
-# (the bodies' ids are fixed, so that the baseline's fixed answer is right).
+# (the bodies' ids are fixed, so that the baseline's fixed answer is right);
+# or, with GENERATOR=wrk, wrk -t1 -c64, which reads no answer.
 # Each case alternates baseline and jetrpc ROUNDS times, DURATION each, and
 # prints a markdown table of mean requests/s, the median of the rounds'
 # ratios and each round's. Targets 127.0.0.1 only.
@@ -12,6 +13,7 @@
 #   DURATION=10s ROUNDS=3 CASES="ping batch_10_adds" bench/loopback/run.sh
 #   JETRPC_FLAGS="-transport nethttp" CASES=ping bench/loopback/run.sh   # net/http adapter vs bare fasthttp
 #   JETRPC_FLAGS="-workers 2" SERVER_CPUS=0,1 SERVER_PROCS=2 LOAD_CPUS=0,1 bench/loopback/run.sh
+#   GENERATOR=wrk bench/loopback/run.sh   # wrk -t1 -c64 at its fastest (no answer read), as the issues' baselines were measured
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-5s}
@@ -20,6 +22,12 @@ PORT=${PORT:-18181}
 SERVER_CPUS=${SERVER_CPUS:-0}
 SERVER_PROCS=${SERVER_PROCS:-1}
 LOAD_CPUS=${LOAD_CPUS:-1}
+GENERATOR=${GENERATOR:-jetrpc}
+case $GENERATOR in
+  jetrpc) ;;
+  wrk) command -v wrk >/dev/null || { echo "GENERATOR=wrk needs wrk: apt-get install wrk" >&2; exit 1; } ;;
+  *) echo "GENERATOR is jetrpc or wrk, not $GENERATOR" >&2; exit 2 ;;
+esac
 read -r -a jetrpc_flags <<<"${JETRPC_FLAGS:-}"
 URL=http://127.0.0.1:$PORT/json-rpc
 tmp=$(mktemp -d)
@@ -44,6 +52,15 @@ rps() {
   local pid=$!
   for _ in $(seq 50); do curl -s -o /dev/null -XPOST -H 'Content-Type: application/json' "$URL" -d '{}' && break; sleep 0.1; done
   local out
+  if [ "$GENERATOR" = wrk ]; then
+    # wrk reads no answer: a run with socket errors or a status other than 2xx is refused instead.
+    out=$(BODY_FILE=$2 timeout 60 taskset -c "$LOAD_CPUS" wrk -t1 -c64 -d"$DURATION" -s bench/loopback/post.lua "$URL") &&
+      ! grep -q 'Socket errors\|Non-2xx' <<<"$out" ||
+      { echo "bad run ($1): $out" >&2; kill -INT $pid; exit 1; }
+    kill -INT $pid; wait $pid || true
+    awk '/Requests\/sec/ {print $2}' <<<"$out"
+    return
+  fi
   # jetrpc bench exits 1 when any answer is wrong: a broken run cannot pass for a fast one.
   out=$(GOMAXPROCS=1 timeout 60 taskset -c "$LOAD_CPUS" "$tmp/jetrpc" bench -url "$URL" -body "$2" -c 64 -duration "$DURATION" -json) ||
     { echo "bad run ($1): $out" >&2; kill -INT $pid; exit 1; }

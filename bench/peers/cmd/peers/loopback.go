@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,8 +29,29 @@ type loopback struct {
 
 // measured accumulates one server's runs of one case.
 type measured struct {
-	rps, p50, p99 float64 // sums over the runs
-	runs          int
+	rps      []float64 // by round
+	p50, p99 float64   // sums over the runs
+}
+
+// ratio returns the median, over the rounds, of m's requests/s divided by
+// bare's in the same round (the machine drifts between rounds more than
+// within one), and the rounds' ratios.
+func (m *measured) ratio(bare *measured) (float64, []float64) {
+	rounds := make([]float64, 0, len(m.rps))
+	for i, r := range m.rps {
+		if i < len(bare.rps) && bare.rps[i] > 0 {
+			rounds = append(rounds, r/bare.rps[i])
+		}
+	}
+	sorted := slices.Sorted(slices.Values(rounds))
+	n := len(sorted)
+	switch {
+	case n == 0:
+		return 0, nil
+	case n%2 == 1:
+		return sorted[n/2], rounds
+	}
+	return (sorted[n/2-1] + sorted[n/2]) / 2, rounds
 }
 
 // preflight refuses what a run must not do: load anything but loopback,
@@ -76,10 +98,9 @@ func (l loopback) run(ctx context.Context, log io.Writer) (string, error) {
 					m = &measured{}
 					results[string(c)+"/"+s.Name] = m
 				}
-				m.rps += rep.RPS
+				m.rps = append(m.rps, rep.RPS)
 				m.p50 += ms(rep.LatencyUS.P50)
 				m.p99 += ms(rep.LatencyUS.P99)
-				m.runs++
 			}
 		}
 	}
@@ -87,6 +108,15 @@ func (l loopback) run(ctx context.Context, log io.Writer) (string, error) {
 }
 
 func ms(us int64) float64 { return float64(us) / 1000 }
+
+// formatRatios writes ratios with two decimals, space-separated.
+func formatRatios(ratios []float64) string {
+	parts := make([]string, len(ratios))
+	for i, r := range ratios {
+		parts[i] = strconv.FormatFloat(r, 'f', 2, 64)
+	}
+	return strings.Join(parts, " ")
+}
 
 // once serves s for c pinned to the server CPU, loads it with jetrpc
 // bench pinned to the load CPU, and stops it.
@@ -131,7 +161,8 @@ func (l loopback) table(results map[string]*measured) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Measured %s on %s with `make peers`: each server alone on CPU %s with GOMAXPROCS=1, "+
 		"loaded over 127.0.0.1 by `jetrpc bench -body … -c %d -warmup %s -duration %s` on CPU %s with GOMAXPROCS=1, "+
-		"every answer checked; the mean of %d rounds, each serving every library in turn.\n\n",
+		"every answer checked; %d rounds, each serving every library in turn: req/s and latencies are the means of the rounds, "+
+		"the ratio the median of the rounds' ratios (each round's in brackets).\n\n",
 		time.Now().UTC().Format("2006-01-02"), machine(), l.serverCPU, l.conns, l.warmup, l.duration, l.loadCPU, l.rounds)
 	b.WriteString("| case | server | req/s | p50 | p99 | ÷ bare fasthttp |\n| --- | --- | ---: | ---: | ---: | ---: |\n")
 	for _, c := range peers.Cases {
@@ -145,12 +176,20 @@ func (l loopback) table(results map[string]*measured) string {
 				fmt.Fprintf(&b, "| %s | %s | n/a | | | |\n", c, s.Name)
 				continue
 			}
-			n := float64(m.runs)
+			n := float64(len(m.rps))
+			var sum float64
+			for _, r := range m.rps {
+				sum += r
+			}
 			ratio := ""
 			if bare != nil {
-				ratio = fmt.Sprintf("%.2f", m.rps/bare.rps)
+				median, rounds := m.ratio(bare)
+				ratio = fmt.Sprintf("%.2f", median)
+				if m != bare && len(rounds) > 1 {
+					ratio += " (" + formatRatios(rounds) + ")"
+				}
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %.2f ms | %.2f ms | %s |\n", c, s.Name, thousands(m.rps/n), m.p50/n, m.p99/n, ratio)
+			fmt.Fprintf(&b, "| %s | %s | %s | %.2f ms | %.2f ms | %s |\n", c, s.Name, thousands(sum/n), m.p50/n, m.p99/n, ratio)
 		}
 	}
 	b.WriteString(notes(true))

@@ -43,6 +43,52 @@ PASS
 	}
 }
 
+func TestLoopbackRatioIsTheMedianOfRounds(t *testing.T) {
+	bare := &measured{rps: []float64{100, 200, 100}}
+	for _, c := range []struct {
+		name   string
+		rps    []float64
+		median float64
+		rounds []float64
+	}{
+		// The mean of the req/s would read 0.8 (320/400); each round's ratio, 0.9 0.6 0.9.
+		{"odd", []float64{90, 120, 90}, 0.9, []float64{0.9, 0.6, 0.9}},
+		{"even", []float64{80, 180}, 0.85, []float64{0.8, 0.9}},
+		{"one", []float64{50}, 0.5, []float64{0.5}},
+		{"none", nil, 0, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			median, rounds := (&measured{rps: c.rps}).ratio(bare)
+			if !near(median, c.median) || len(rounds) != len(c.rounds) {
+				t.Fatalf("ratio = %v %v, want %v %v", median, rounds, c.median, c.rounds)
+			}
+			for i := range rounds {
+				if !near(rounds[i], c.rounds[i]) {
+					t.Errorf("round %d: %v, want %v", i, rounds[i], c.rounds[i])
+				}
+			}
+		})
+	}
+	l := loopback{rounds: 3, conns: 64, serverCPU: "0", loadCPU: "1"}
+	results := map[string]*measured{}
+	for _, s := range peers.Servers {
+		results[string(peers.Cases[0])+"/"+s.Name] = &measured{rps: []float64{100, 200, 100}, p50: 3, p99: 6}
+	}
+	results[string(peers.Cases[0])+"/jetrpc"] = &measured{rps: []float64{90, 120, 90}, p50: 3, p99: 6}
+	table := l.table(results)
+	for _, want := range []string{
+		"the ratio the median of the rounds' ratios",
+		"| " + string(peers.Cases[0]) + " | bare fasthttp | 133 | 1.00 ms | 2.00 ms | 1.00 |",
+		"| " + string(peers.Cases[0]) + " | jetrpc | 100 | 1.00 ms | 2.00 ms | 0.90 (0.90 0.60 0.90) |",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("no %q in\n%s", want, table)
+		}
+	}
+}
+
+func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
 func TestSplice(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "README.md")
 	os.WriteFile(file, []byte("# x\n<!-- peers:loopback -->\nold\n<!-- /peers:loopback -->\nafter\n"), 0o644)
