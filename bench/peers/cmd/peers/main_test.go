@@ -51,7 +51,7 @@ func TestLoopbackRatioIsTheMedianOfRounds(t *testing.T) {
 		median float64
 		rounds []float64
 	}{
-		// The mean of the req/s would read 0.8 (320/400); each round's ratio, 0.9 0.6 0.9.
+		// The means of the req/s would read 0.75 (300/400); the rounds' ratios are 0.9 0.6 0.9.
 		{"odd", []float64{90, 120, 90}, 0.9, []float64{0.9, 0.6, 0.9}},
 		{"even", []float64{80, 180}, 0.85, []float64{0.8, 0.9}},
 		{"one", []float64{50}, 0.5, []float64{0.5}},
