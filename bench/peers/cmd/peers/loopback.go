@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -43,15 +42,10 @@ func (m *measured) ratio(bare *measured) (float64, []float64) {
 			rounds = append(rounds, r/bare.rps[i])
 		}
 	}
-	sorted := slices.Sorted(slices.Values(rounds))
-	n := len(sorted)
-	switch {
-	case n == 0:
+	if len(rounds) == 0 {
 		return 0, nil
-	case n%2 == 1:
-		return sorted[n/2], rounds
 	}
-	return (sorted[n/2-1] + sorted[n/2]) / 2, rounds
+	return median(rounds), rounds
 }
 
 // preflight refuses what a run must not do: load anything but loopback,
