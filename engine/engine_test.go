@@ -489,3 +489,33 @@ func TestLongFirstParam(t *testing.T) {
 		}
 	}
 }
+
+// TestParamsDoNotOutliveTheirCall checks that a call never sees the params
+// of the call before it on the same pooled Call: not after that call's
+// handler panicked, and not after its params failed to decode half-way.
+func TestParamsDoNotOutliveTheirCall(t *testing.T) {
+	e := engine.New(engine.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	type opt struct {
+		A float64 `json:"a,omitempty"`
+		B int     `json:"b,omitempty"`
+	}
+	must(t, engine.Register(e, "a", func(_ context.Context, p opt) (float64, error) {
+		if p.B == 1 {
+			panic("b is 1")
+		}
+		return p.A, nil
+	}))
+	for _, tt := range []struct{ name, first, want string }{
+		{"after a panic", `{"a":5,"b":1}`, `{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"},"id":1}`},
+		{"after a decode error", `{"a":5,"b":"x"}`, `{"jsonrpc":"2.0","error":{"code":-32602,"message":"Invalid params","data":"param \"b\": `},
+	} {
+		// The items of a batch share one Call, so both calls use one slot.
+		got := handle(e, `[{"jsonrpc":"2.0","method":"a","params":`+tt.first+`,"id":1},{"jsonrpc":"2.0","method":"a","params":{},"id":2}]`)
+		if !strings.HasPrefix(got, "["+tt.want) {
+			t.Errorf("%s: first answer of %s, want %s…", tt.name, got, tt.want)
+		}
+		if !strings.HasSuffix(got, `{"jsonrpc":"2.0","result":0,"id":2}]`) {
+			t.Errorf("%s: second call saw the first's params: %s", tt.name, got)
+		}
+	}
+}
