@@ -5,10 +5,12 @@ package bench_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jetrpc/jetrpc/bench"
 	"github.com/jetrpc/jetrpc/fastserver"
 	"github.com/jetrpc/jetrpc/internal/testserver"
+	"github.com/valyala/fasthttp"
 )
 
 // TestLoadAllocations: the load path allocates nothing per request. A run
@@ -72,5 +74,16 @@ func TestStreamLoadAllocations(t *testing.T) {
 				t.Errorf("%.3f allocations per request (%v for 100 requests, %v for 20,100), want 0", perRequest, small, large)
 			}
 		})
+	}
+}
+
+// TestWorkingHandlerAllocations: the working handler, as the bare one,
+// allocates nothing per request.
+func TestWorkingHandlerAllocations(t *testing.T) {
+	h := bench.WorkingHandler([]byte(`{"jsonrpc":"2.0","result":3,"id":1}`), 100*time.Nanosecond)
+	var ctx fasthttp.RequestCtx
+	h(&ctx)
+	if n := testing.AllocsPerRun(100, func() { h(&ctx) }); n != 0 {
+		t.Errorf("%v allocations a request", n)
 	}
 }

@@ -14,6 +14,8 @@
 #   JETRPC_FLAGS="-transport nethttp" CASES=ping bench/loopback/run.sh   # net/http adapter vs bare fasthttp
 #   JETRPC_FLAGS="-workers 2" SERVER_CPUS=0,1 SERVER_PROCS=2 LOAD_CPUS=0,1 bench/loopback/run.sh
 #   GENERATOR=wrk bench/loopback/run.sh   # wrk -t1 -c64 at its fastest (no answer read), as the issues' baselines were measured
+#   JETRPC_FLAGS="-baseline -baseline-work 600ns" CASES=batch_10_adds bench/loopback/run.sh
+#       # the bare handler plus 600 ns of CPU a request against the bare handler: what a server that costs that much more reads
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-5s}
@@ -47,7 +49,11 @@ declare -A bodies=(
 # rps MODE BODYFILE: one bounded run, prints requests/s.
 rps() {
   local flags=("${jetrpc_flags[@]}")
-  [ "$1" = baseline ] && flags=(-baseline -baseline-answer "$tmp/answer")
+  if [ "$1" = baseline ]; then
+    flags=(-baseline -baseline-answer "$tmp/answer")
+  elif [[ " ${flags[*]} " == *" -baseline "* ]]; then
+    flags+=(-baseline-answer "$tmp/answer") # a working baseline (-baseline-work) against the bare one
+  fi
   GOMAXPROCS=$SERVER_PROCS taskset -c "$SERVER_CPUS" "$tmp/jetrpc" serve -addr 127.0.0.1:$PORT "${flags[@]}" 2>/dev/null &
   local pid=$!
   for _ in $(seq 50); do curl -s -o /dev/null -XPOST -H 'Content-Type: application/json' "$URL" -d '{}' && break; sleep 0.1; done

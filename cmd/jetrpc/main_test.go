@@ -157,6 +157,33 @@ func TestServeBaselineAnswerFile(t *testing.T) {
 	}
 }
 
+// TestServeBaselineWork checks that a working baseline answers as the
+// bare one does, and that -baseline-work is refused where it means
+// nothing.
+func TestServeBaselineWork(t *testing.T) {
+	url, stop := startServe(t, "-baseline", "-baseline-work", "2us")
+	if status, got := post(t, url, `{}`); status != 200 || got != `{"jsonrpc":"2.0","result":"pong","id":1}` {
+		t.Errorf("working baseline: %d %s", status, got)
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	// Cancelled: a serve that wrongly accepted its flags stops at once.
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, args := range [][]string{
+		{"-baseline-work", "1us"},               // without -baseline
+		{"-baseline-work", "0s"},                // even when 0
+		{"-baseline", "-baseline-work", "-1us"}, // negative
+		{"-baseline", "-baseline-work", "fast"}, // not a duration
+	} {
+		var errOut strings.Builder
+		if code := run(done, append([]string{"serve", "-addr", "127.0.0.1:0"}, args...), io.Discard, &errOut); code != 2 || errOut.Len() == 0 {
+			t.Errorf("serve %v: exit %d, %q", args, code, errOut.String())
+		}
+	}
+}
+
 func TestServeNetHTTPTransport(t *testing.T) {
 	url, stop := startServe(t, "-transport", "nethttp")
 	if status, got := post(t, url, `{"jsonrpc":"2.0","method":"add","params":[1,2],"id":1}`); status != 200 || got != `{"jsonrpc":"2.0","result":3,"id":1}` {
@@ -221,7 +248,7 @@ func TestServeFlagsDocumented(t *testing.T) {
 	var out strings.Builder
 	run(context.Background(), []string{"serve", "-h"}, io.Discard, &out)
 	for _, f := range []string{"-addr", "-path", "-max-body", "-read-timeout", "-write-timeout", "-idle-timeout", "-max-conns",
-		"-max-conns-per-ip", "-max-inflight", "-tls-cert", "-tls-key", "-unix", "-workers", "-cors", "-transport", "-baseline", "-v1compat", "-introspection",
+		"-max-conns-per-ip", "-max-inflight", "-tls-cert", "-tls-key", "-unix", "-workers", "-cors", "-transport", "-baseline", "-baseline-answer", "-baseline-work", "-v1compat", "-introspection",
 		"-max-header-bytes", "-max-buffered", "-linger-timeout", "-linger-bytes", "-grace", "-drain-delay", "-metrics", "-log-level", "-log-format"} {
 		if !strings.Contains(out.String(), "  "+f+" ") && !strings.Contains(out.String(), "  "+f+"\n") {
 			t.Errorf("serve -h does not document %s", f)

@@ -47,6 +47,7 @@ type serveFlags struct {
 	v1compat       bool
 	baseline       bool
 	baselineAnswer string
+	baselineWork   time.Duration
 	metrics        bool
 	logLevel       slog.Level
 	logFormat      string
@@ -194,6 +195,7 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int) {
 	fs.StringVar(&f.logFormat, "log-format", "text", "text or json")
 	fs.BoolVar(&f.baseline, "baseline", false, "serve a fixed answer without parsing requests (the bare fasthttp ceiling, for load-test comparisons)")
 	fs.StringVar(&f.baselineAnswer, "baseline-answer", "", "with -baseline, the file whose bytes are the fixed answer (default: a ping answer)")
+	fs.DurationVar(&f.baselineWork, "baseline-work", 0, "with -baseline, CPU to spend on each request before answering (e.g. 500ns): a bare server that costs that much more, to see how a load-test ratio falls with a server's cost")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run to this file (for go tool pprof)")
 	fs.BoolVar(&f.ws, "ws", true, "serve WebSocket (GET with Upgrade: websocket) on the JSON-RPC path")
 	fs.StringVar(&f.streamAddr, "stream-addr", "", "also serve JSON-RPC streams on this TCP address (HOST:PORT)")
@@ -226,6 +228,14 @@ func parseServeFlags(args []string, stderr io.Writer) (*serveFlags, int) {
 	}
 	if f.baselineAnswer != "" && !f.baseline {
 		fmt.Fprintln(stderr, "jetrpc: -baseline-answer goes with -baseline")
+		return nil, 2
+	}
+	if f.set["baseline-work"] && !f.baseline {
+		fmt.Fprintln(stderr, "jetrpc: -baseline-work goes with -baseline")
+		return nil, 2
+	}
+	if f.baselineWork < 0 {
+		fmt.Fprintf(stderr, "jetrpc: -baseline-work must not be negative, got %v\n", f.baselineWork)
 		return nil, 2
 	}
 	framing, err := stream.ParseFraming(f.streamFraming)
@@ -286,7 +296,7 @@ func newServeMode(f *serveFlags, logger *slog.Logger) (serveMode, error) {
 				return nil, err
 			}
 		}
-		return &baselineMode{hs: fastserver.NewFastHTTPServer(bench.FixedHandler(answer), f.cfg)}, nil
+		return &baselineMode{hs: fastserver.NewFastHTTPServer(bench.WorkingHandler(answer, f.baselineWork), f.cfg), work: f.baselineWork}, nil
 	}
 	var m *metrics.Metrics
 	opts := []engine.Option{engine.WithLogger(logger)}
@@ -393,9 +403,17 @@ func (m *netHTTPMode) run(ctx context.Context, lns []net.Listener, grace time.Du
 
 // baselineMode serves a fixed answer with a bare fasthttp server: the
 // ceiling load tests compare with. It has no probes and no metrics.
-type baselineMode struct{ hs *fasthttp.Server }
+type baselineMode struct {
+	hs   *fasthttp.Server
+	work time.Duration // spent on each request before answering
+}
 
-func (m *baselineMode) describe() string        { return " (baseline: fixed answer, no parsing)" }
+func (m *baselineMode) describe() string {
+	if m.work > 0 {
+		return fmt.Sprintf(" (baseline: fixed answer, no parsing, %v of work a request)", m.work)
+	}
+	return " (baseline: fixed answer, no parsing)"
+}
 func (m *baselineMode) drain()                  {}
 func (m *baselineMode) streams() *stream.Server { return nil }
 
