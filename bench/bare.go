@@ -34,9 +34,10 @@ func FixedHandler(answer []byte) fasthttp.RequestHandler {
 }
 
 // WorkingHandler is FixedHandler for a server that costs work more CPU
-// per request than the bare handler: before each answer it spins for
-// work in a loop of arithmetic on registers, calibrated once, the first
-// time a handler is made, against the monotonic clock. It touches no
+// per request than the bare handler: before each answer it keeps the CPU
+// busy for work in a loop of arithmetic on registers (busyLoop, not the
+// load generator's clock polling), calibrated once, the first time a
+// handler is made, against the monotonic clock. It touches no
 // memory, so work is what it adds even with cold caches. Loaded over
 // loopback beside the bare handler, a series of them shows how the
 // ratio to the bare handler falls as a server's cost per request grows
@@ -47,44 +48,45 @@ func WorkingHandler(answer []byte, work time.Duration) fasthttp.RequestHandler {
 	if work <= 0 {
 		return fixed
 	}
-	n := spinsFor(work)
+	n := busyRoundsFor(work)
 	return func(ctx *fasthttp.RequestCtx) {
-		spin(n)
+		busyLoop(n)
 		fixed(ctx)
 	}
 }
 
-// spinSink keeps spin's result alive, so that the compiler keeps its loop.
-var spinSink atomic.Uint64
+// busySink keeps busyLoop's result alive, so that the compiler keeps its
+// loop.
+var busySink atomic.Uint64
 
-// spin runs n rounds of a 64-bit linear congruential step: one multiply
+// busyLoop runs n rounds of a 64-bit linear congruential step: one multiply
 // and one add on a register a round, each depending on the last.
-func spin(n int) {
+func busyLoop(n int) {
 	x := uint64(n)
 	for range n {
 		x = x*6364136223846793005 + 1442695040888963407
 	}
-	spinSink.Store(x)
+	busySink.Store(x)
 }
 
 var (
-	calibration    sync.Once
-	spinsPerSecond float64
+	busyCalibration     sync.Once
+	busyRoundsPerSecond float64
 )
 
-// spinsFor returns the rounds of spin that take d on this machine: the
-// best of three timings of 2^20 rounds (~1 ms), so that a preemption
-// during one does not inflate it.
-func spinsFor(d time.Duration) int {
-	calibration.Do(func() {
+// busyRoundsFor returns the rounds of busyLoop that take d on this
+// machine: the best of three timings of 2^20 rounds (~1 ms), so that a
+// preemption during one does not inflate it.
+func busyRoundsFor(d time.Duration) int {
+	busyCalibration.Do(func() {
 		const rounds = 1 << 20
 		best := time.Duration(math.MaxInt64)
 		for range 3 {
 			start := time.Now()
-			spin(rounds)
+			busyLoop(rounds)
 			best = min(best, max(time.Since(start), time.Nanosecond))
 		}
-		spinsPerSecond = rounds / best.Seconds()
+		busyRoundsPerSecond = rounds / best.Seconds()
 	})
-	return max(1, int(d.Seconds()*spinsPerSecond))
+	return max(1, int(d.Seconds()*busyRoundsPerSecond))
 }

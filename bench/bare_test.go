@@ -24,19 +24,19 @@ func TestWorkingHandler(t *testing.T) {
 	}
 }
 
-// TestSpinsGrowWithWork checks the calibration's arithmetic, not its
+// TestBusyRoundsGrowWithWork checks the calibration's arithmetic, not its
 // timing (BenchmarkWorkingHandler shows that): more work is more rounds,
 // and any work at least one.
-func TestSpinsGrowWithWork(t *testing.T) {
+func TestBusyRoundsGrowWithWork(t *testing.T) {
 	prev := 0
 	for _, work := range []time.Duration{time.Nanosecond, time.Microsecond, 10 * time.Microsecond, time.Millisecond} {
-		n := bench.SpinsFor(work)
+		n := bench.BusyRoundsFor(work)
 		if n < 1 || n < prev {
-			t.Errorf("SpinsFor(%v) = %d after %d", work, n, prev)
+			t.Errorf("BusyRoundsFor(%v) = %d after %d", work, n, prev)
 		}
 		prev = n
 	}
-	if a, b := bench.SpinsFor(time.Microsecond), bench.SpinsFor(time.Millisecond); b < 100*a {
+	if a, b := bench.BusyRoundsFor(time.Microsecond), bench.BusyRoundsFor(time.Millisecond); b < 100*a {
 		t.Errorf("1 ms is %d rounds, 1 µs %d: not in proportion", b, a)
 	}
 }

@@ -34,5 +34,6 @@ func WakeLateness(rate float64, d time.Duration) Latency {
 	return latencyOf(late)
 }
 
-// SpinsFor is spinsFor: the calibrated rounds of the working handler's loop.
-func SpinsFor(d time.Duration) int { return spinsFor(d) }
+// BusyRoundsFor is busyRoundsFor: the calibrated rounds of the working
+// handler's loop.
+func BusyRoundsFor(d time.Duration) int { return busyRoundsFor(d) }
